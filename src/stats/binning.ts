@@ -1,0 +1,156 @@
+/**
+ * Reference-quantile binning shared by the binned distances (PSI, Jensen–Shannon, Hellinger, L∞).
+ *
+ *  - `referenceEdges(reference, bins)`: inner edges at the reference's quantiles 1/bins, …,
+ *    (bins−1)/bins, computed exactly as numpy.quantile(..., method='linear') (Hyndman & Fan 1996,
+ *    definition 7), then sorted and de-duplicated (numpy.unique). A constant reference therefore
+ *    yields a single edge.
+ *  - `binCounts(values, edges)`: edges.length + 1 bins; bin 0 = (−∞, e₀], bin i = (e_{i−1}, e_i],
+ *    last bin = (e_last, +∞). Equivalent to numpy.searchsorted(edges, x, side='left'); binary
+ *    search per value, no allocation beyond the output.
+ *  - `proportions(counts)`: counts / Σ counts.
+ *
+ * NaN is rejected with a RangeError (callers remove missing values). ±Infinity is binned
+ * normally (into the outer bins).
+ *
+ * R. J. Hyndman, Y. Fan (1996), "Sample quantiles in statistical packages", The American
+ * Statistician 50(4), 361–365.
+ */
+
+import { assertNoNaN, assertNonEmpty, assertSortedEnds, sortedCopy } from './special.js';
+
+/** Inner bin edges from the reference's quantiles; see the module comment. */
+export function referenceEdges(reference: Float64Array, bins = 10): Float64Array {
+  assertNonEmpty('referenceEdges', 'reference sample', reference);
+  return referenceEdgesSorted(sortedCopy(reference), bins);
+}
+
+/** `referenceEdges` for a reference already sorted ascending (no copy, no sort). */
+export function referenceEdgesSorted(sorted: Float64Array, bins = 10): Float64Array {
+  assertNonEmpty('referenceEdges', 'reference sample', sorted);
+  if (!Number.isInteger(bins) || bins < 2) {
+    throw new RangeError(`referenceEdges: bins must be an integer >= 2, got ${bins}`);
+  }
+  assertSortedEnds('referenceEdges', 'reference sample', sorted);
+  const raw = new Float64Array(bins - 1);
+  for (let k = 1; k < bins; k++) raw[k - 1] = quantileSorted(sorted, k / bins);
+  raw.sort();
+  let w = 0;
+  for (let k = 0; k < raw.length; k++) {
+    if (w === 0 || raw[k] !== raw[w - 1]) raw[w++] = raw[k];
+  }
+  return raw.slice(0, w);
+}
+
+/**
+ * Quantile q in [0, 1] of an ascending-sorted array with numpy's default 'linear' method:
+ * virtual index (n−1)·q, then interpolation between neighbours, computed as numpy does
+ * (a + (b−a)·t for t < ½, b − (b−a)·(1−t) otherwise) so results agree bit for bit.
+ */
+export function quantileSorted(sorted: Float64Array, q: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new RangeError('quantile: the sample is empty');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: q must be in [0, 1], got ${q}`);
+  const vi = (n - 1) * q;
+  const lo = Math.floor(vi);
+  const t = vi - lo;
+  const i0 = Math.min(Math.max(lo, 0), n - 1);
+  const i1 = Math.min(Math.max(lo + 1, 0), n - 1);
+  const a = sorted[i0];
+  const b = sorted[i1];
+  const diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+/** Index of the right-closed bin holding x: the number of edges strictly below x. */
+export function binIndex(edges: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (edges[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Counts of `values` per bin (edges.length + 1 bins, right-closed; see the module comment).
+ * `out` (length edges.length + 1) is zeroed and reused when given, so a streaming caller can
+ * avoid allocation.
+ */
+export function binCounts(values: Float64Array, edges: Float64Array, out?: Float64Array): Float64Array {
+  const nb = edges.length + 1;
+  if (edges.length === 0) throw new RangeError('binCounts: edges are empty');
+  assertNoNaN('binCounts', 'edges', edges);
+  for (let i = 1; i < edges.length; i++) {
+    if (!(edges[i] > edges[i - 1])) throw new RangeError('binCounts: edges must be strictly increasing');
+  }
+  let counts: Float64Array;
+  if (out) {
+    if (out.length !== nb) {
+      throw new RangeError(`binCounts: out has length ${out.length}, expected edges.length + 1 = ${nb}`);
+    }
+    counts = out;
+    counts.fill(0);
+  } else {
+    counts = new Float64Array(nb);
+  }
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x) throw new RangeError(`binCounts: values contain NaN at index ${i}; remove missing values first`);
+    counts[binIndex(edges, x)] += 1;
+  }
+  return counts;
+}
+
+/** counts / Σ counts. Throws when the total is not positive or a count is negative/NaN. */
+export function proportions(counts: Float64Array, out?: Float64Array): Float64Array {
+  if (counts.length === 0) throw new RangeError('proportions: counts are empty');
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i];
+    if (!(c >= 0) || c === Infinity) throw new RangeError(`proportions: count ${c} at index ${i} is not a finite non-negative number`);
+    total += c;
+  }
+  if (!(total > 0)) throw new RangeError('proportions: counts sum to zero (empty sample)');
+  const p = out ?? new Float64Array(counts.length);
+  if (p.length !== counts.length) throw new RangeError('proportions: out has the wrong length');
+  for (let i = 0; i < counts.length; i++) p[i] = counts[i] / total;
+  return p;
+}
+
+/**
+ * Aligns categorical counts over the union of categories: returns two count arrays, one entry per
+ * category in `categories` order (reference categories first in their order, then categories only
+ * seen in the current data). Categories absent on one side get 0 there.
+ */
+export function categoricalCounts(
+  reference: ReadonlyMap<string, number> | Record<string, number>,
+  current: ReadonlyMap<string, number> | Record<string, number>,
+): { categories: string[]; reference: Float64Array; current: Float64Array } {
+  const refEntries = reference instanceof Map ? [...reference.entries()] : Object.entries(reference);
+  const curEntries = current instanceof Map ? [...current.entries()] : Object.entries(current);
+  const index = new Map<string, number>();
+  const categories: string[] = [];
+  for (const [k] of refEntries) if (!index.has(k)) { index.set(k, categories.length); categories.push(k); }
+  for (const [k] of curEntries) if (!index.has(k)) { index.set(k, categories.length); categories.push(k); }
+  const r = new Float64Array(categories.length);
+  const c = new Float64Array(categories.length);
+  for (const [k, v] of refEntries) r[index.get(k) as number] += v;
+  for (const [k, v] of curEntries) c[index.get(k) as number] += v;
+  return { categories, reference: r, current: c };
+}
+
+/** `categoricalCounts` followed by `proportions` on both sides. */
+export function categoricalProportions(
+  reference: ReadonlyMap<string, number> | Record<string, number>,
+  current: ReadonlyMap<string, number> | Record<string, number>,
+): { categories: string[]; reference: Float64Array; current: Float64Array } {
+  const aligned = categoricalCounts(reference, current);
+  return {
+    categories: aligned.categories,
+    reference: proportions(aligned.reference),
+    current: proportions(aligned.current),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * driftline statistics: pure functions over Float64Array that agree with scipy/numpy.
+ * Nothing here decides drift (no thresholds); see docs/METRICS.md.
+ */
+export { ks, ksSorted, ksStatisticSorted, ksAsymptoticPValue, KS_MAX_EXACT_N } from './ks.js';
+export type { KsResult, KsOptions } from './ks.js';
+export { kstwoSf, kstwoCdf, smirnovSf } from './kolmogorov.js';
+export { wasserstein, wassersteinSorted } from './wasserstein.js';
+export type { WassersteinOptions } from './wasserstein.js';
+export {
+  referenceEdges,
+  referenceEdgesSorted,
+  quantileSorted,
+  binIndex,
+  binCounts,
+  proportions,
+  categoricalCounts,
+  categoricalProportions,
+} from './binning.js';
+export { psi, PSI_ZERO_REPLACEMENT } from './psi.js';
+export { jensenShannon } from './jensen-shannon.js';
+export { hellinger } from './hellinger.js';
+export { linf } from './linf.js';
+export { chi2Contingency } from './chi2.js';
+export type { Chi2Result } from './chi2.js';
+export { gammaincP, gammaincQ, chi2Sf, lgamma } from './special.js';
