@@ -1,0 +1,309 @@
+/**
+ * Decoding InferenceEvent and TrainingEvent bodies into a reusable EventView.
+ *
+ * The hot path reads driftline's own schemas straight from the bytes into one EventView that the
+ * caller reuses for every message: no object per event, no wrapped-union objects. Bodies framed in
+ * Confluent's wire format (magic byte 0, 4-byte big-endian schema id) whose writer schema differs
+ * from driftline's take the general path: avsc resolves writer to reader schema, and the decoded
+ * object fills the same view. Anything that is not a valid body throws RejectedMessageError with the
+ * reason that goes to the dead-letter topic.
+ */
+import avro from 'avsc';
+import { RejectedMessageError } from '../errors.js';
+
+export type EventKind = 'inference' | 'training';
+
+/** Type tags of a feature value, prediction or label, as the Avro union branch it came in. */
+export const TAG_NULL = 0;
+export const TAG_DOUBLE = 1;
+export const TAG_LONG = 2;
+export const TAG_STRING = 3;
+export const TAG_BOOLEAN = 4;
+export type ValueTag = 0 | 1 | 2 | 3 | 4;
+export const TAG_NAMES = ['null', 'double', 'long', 'string', 'boolean'] as const;
+
+/** One decoded event, overwritten by each decode. Copy out what you keep. */
+export class EventView {
+  modelId = '';
+  modelVersion = '';
+  eventId = '';
+  eventTime = 0;
+  datasetVersion: string | null = null;
+  /** Number of valid entries in names/tags/nums/strs. */
+  featureCount = 0;
+  names: string[] = [];
+  tags = new Uint8Array(64);
+  nums = new Float64Array(64);
+  strs: (string | null)[] = [];
+  /** Prediction (inference) or label (training). */
+  targetTag: ValueTag = TAG_NULL;
+  targetNum = 0;
+  targetStr: string | null = null;
+
+  reset(): void {
+    this.featureCount = 0;
+    this.datasetVersion = null;
+    this.targetTag = TAG_NULL;
+    this.targetStr = null;
+  }
+
+  pushFeature(name: string, tag: ValueTag, num: number, str: string | null): void {
+    const i = this.featureCount++;
+    if (i >= this.tags.length) {
+      const tags = new Uint8Array(this.tags.length * 2);
+      tags.set(this.tags);
+      this.tags = tags;
+      const nums = new Float64Array(this.nums.length * 2);
+      nums.set(this.nums);
+      this.nums = nums;
+    }
+    this.names[i] = name;
+    this.tags[i] = tag;
+    this.nums[i] = num;
+    this.strs[i] = str;
+  }
+
+  /** Index of a feature by name, or -1. Linear: events carry tens of features, not thousands. */
+  indexOf(name: string): number {
+    for (let i = 0; i < this.featureCount; i++) if (this.names[i] === name) return i;
+    return -1;
+  }
+}
+
+class Reader {
+  pos: number;
+  constructor(readonly buf: Buffer, start: number, readonly end: number) {
+    this.pos = start;
+  }
+  fail(what: string): never {
+    throw new RejectedMessageError('undecodable', `not a valid Avro body: ${what} at byte ${this.pos}`);
+  }
+  /** Zig-zag varint long (Avro spec 1.11, "Binary Encoding"). Exact up to 2^53. */
+  long(): number {
+    let n = 0;
+    let mul = 1;
+    let b: number;
+    let shift = 0;
+    do {
+      if (this.pos >= this.end) this.fail('truncated long');
+      b = this.buf[this.pos++];
+      n += (b & 0x7f) * mul;
+      mul *= 128;
+      shift += 7;
+      if (shift > 63) this.fail('varint longer than 10 bytes');
+    } while (b & 0x80);
+    // zig-zag: even -> n/2, odd -> -(n+1)/2
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+  string(): string {
+    const len = this.long();
+    if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+  double(): number {
+    if (this.pos + 8 > this.end) this.fail('truncated double');
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  boolean(): boolean {
+    if (this.pos >= this.end) this.fail('truncated boolean');
+    const b = this.buf[this.pos++];
+    if (b > 1) this.fail('boolean byte not 0 or 1');
+    return b === 1;
+  }
+  unionIndex(size: number): number {
+    const i = this.long();
+    if (i < 0 || i >= size) this.fail(`union branch ${i} out of range`);
+    return i;
+  }
+  /** Map/array block count; a negative count is followed by the block's byte size. */
+  blockCount(): number {
+    let n = this.long();
+    if (n < 0) {
+      n = -n;
+      this.long();
+    }
+    if (n > this.end - this.pos) this.fail('block count larger than the body');
+    return n;
+  }
+}
+
+function readFeatures(r: Reader, view: EventView): void {
+  for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
+    for (let i = 0; i < n; i++) {
+      const name = r.string();
+      const branch = r.unionIndex(5);
+      switch (branch) {
+        case 0: view.pushFeature(name, TAG_NULL, 0, null); break;
+        case 1: view.pushFeature(name, TAG_DOUBLE, r.double(), null); break;
+        case 2: view.pushFeature(name, TAG_LONG, r.long(), null); break;
+        case 3: view.pushFeature(name, TAG_STRING, 0, r.string()); break;
+        default: view.pushFeature(name, TAG_BOOLEAN, r.boolean() ? 1 : 0, null); break;
+      }
+    }
+  }
+}
+
+function readTarget(r: Reader, view: EventView): void {
+  const branch = r.unionIndex(3);
+  if (branch === 1) {
+    view.targetTag = TAG_DOUBLE;
+    view.targetNum = r.double();
+  } else if (branch === 2) {
+    view.targetTag = TAG_STRING;
+    view.targetStr = r.string();
+  } else view.targetTag = TAG_NULL;
+}
+
+/** Decodes a body written with driftline's own schema, from `start` to the end of `buf`. */
+export function decodeNative(kind: EventKind, buf: Buffer, start: number, view: EventView): void {
+  const r = new Reader(buf, start, buf.length);
+  view.reset();
+  view.modelId = r.string();
+  view.modelVersion = r.string();
+  if (kind === 'training') view.datasetVersion = r.unionIndex(2) === 1 ? r.string() : null;
+  view.eventId = r.string();
+  view.eventTime = r.long();
+  readFeatures(r, view);
+  readTarget(r, view);
+  if (kind === 'inference') {
+    // attributes: map<string>; read and dropped (not used by the detector).
+    for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
+      for (let i = 0; i < n; i++) {
+        r.string();
+        r.string();
+      }
+    }
+  }
+  if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
+}
+
+type Wrapped = Record<string, unknown> | null;
+
+function unwrap(v: Wrapped): [ValueTag, number, string | null] {
+  if (v === null || v === undefined) return [TAG_NULL, 0, null];
+  const [branch, value] = Object.entries(v)[0];
+  switch (branch) {
+    case 'double': case 'float': return [TAG_DOUBLE, value as number, null];
+    case 'long': case 'int': return [TAG_LONG, Number(value), null];
+    case 'string': return [TAG_STRING, 0, value as string];
+    case 'boolean': return [TAG_BOOLEAN, value ? 1 : 0, null];
+    default: throw new RejectedMessageError('wrong_type', `value of unsupported Avro type "${branch}"`);
+  }
+}
+
+/** Fills the view from an avsc-decoded (wrapped-union) event object. */
+export function fillFromObject(kind: EventKind, obj: Record<string, unknown>, view: EventView): void {
+  view.reset();
+  view.modelId = obj.model_id as string;
+  view.modelVersion = obj.model_version as string;
+  view.eventId = obj.event_id as string;
+  view.eventTime = Number(obj.event_time instanceof Date ? obj.event_time.getTime() : obj.event_time);
+  if (kind === 'training') {
+    const dv = obj.dataset_version as Wrapped;
+    view.datasetVersion = dv ? (Object.values(dv)[0] as string) : null;
+  }
+  const features = obj.features as Record<string, Wrapped>;
+  for (const name of Object.keys(features)) {
+    const [tag, num, str] = unwrap(features[name]);
+    view.pushFeature(name, tag, num, str);
+  }
+  const [tag, num, str] = unwrap((kind === 'inference' ? obj.prediction : obj.label) as Wrapped);
+  view.targetTag = tag;
+  view.targetNum = num;
+  view.targetStr = str;
+}
+
+/**
+ * Decodes raw Avro bodies and Confluent-framed ones. `writers` maps schema ids to writer schemas
+ * (from the config or a schema registry); a framed body whose id is not there is rejected with
+ * reason unknown_schema_id.
+ */
+export class EventDecoder {
+  private readonly readerFingerprint: string;
+  private readonly resolvers = new Map<number, { native: boolean; type?: avro.Type; resolver?: avro.Resolver }>();
+
+  constructor(
+    readonly kind: EventKind,
+    private readonly reader: avro.Type,
+    private readonly writers: ReadonlyMap<number, avro.Schema>,
+  ) {
+    this.readerFingerprint = reader.fingerprint('sha256').toString('hex');
+  }
+
+  decode(buf: Buffer, view: EventView): void {
+    if (buf.length === 0) throw new RejectedMessageError('undecodable', 'empty message body');
+    // A raw driftline body never starts with 0: that would be an empty model_id.
+    if (buf[0] === 0) {
+      if (buf.length < 5) throw new RejectedMessageError('undecodable', 'Confluent-framed body shorter than its 5-byte header');
+      const id = buf.readUInt32BE(1);
+      const entry = this.resolverFor(id);
+      if (entry.native) return decodeNative(this.kind, buf, 5, view);
+      let obj: Record<string, unknown>;
+      try {
+        obj = this.reader.fromBuffer(buf.subarray(5), entry.resolver) as Record<string, unknown>;
+      } catch (err) {
+        throw new RejectedMessageError('undecodable', `body does not match writer schema id ${id}: ${(err as Error).message}`, { cause: err });
+      }
+      fillFromObject(this.kind, obj, view);
+      return;
+    }
+    decodeNative(this.kind, buf, 0, view);
+  }
+
+  private resolverFor(id: number) {
+    let entry = this.resolvers.get(id);
+    if (entry) return entry;
+    const schema = this.writers.get(id);
+    if (!schema) throw new RejectedMessageError('unknown_schema_id', `unknown writer schema id ${id}: not in the config's codec.writerSchemas nor the schema registry`);
+    const writer = avro.Type.forSchema(schema, { wrapUnions: true });
+    if (writer.fingerprint('sha256').toString('hex') === this.readerFingerprint) entry = { native: true };
+    else {
+      try {
+        entry = { native: false, type: writer, resolver: this.reader.createResolver(writer) };
+      } catch (err) {
+        throw new RejectedMessageError('unknown_schema_id', `writer schema id ${id} cannot be read as ${this.kind === 'inference' ? 'InferenceEvent' : 'TrainingEvent'}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    this.resolvers.set(id, entry);
+    return entry;
+  }
+}
+
+/** A plain event as producers and tests write it: feature values as JS values. */
+export interface PlainEvent {
+  model_id: string;
+  model_version: string;
+  event_id: string;
+  event_time: number;
+  features: Record<string, number | string | boolean | null | undefined>;
+  prediction?: number | string | null;
+  label?: number | string | null;
+  dataset_version?: string | null;
+  attributes?: Record<string, string>;
+}
+
+function wrapValue(v: number | string | boolean | null | undefined): Wrapped {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return { double: v };
+  if (typeof v === 'string') return { string: v };
+  return { boolean: v };
+}
+
+/** Encodes a plain event with driftline's schema (numbers as double). Optionally Confluent-framed. */
+export function encodeEvent(type: avro.Type, kind: EventKind, e: PlainEvent, schemaId?: number): Buffer {
+  const features: Record<string, Wrapped> = {};
+  for (const [k, v] of Object.entries(e.features)) features[k] = wrapValue(v);
+  const base = { model_id: e.model_id, model_version: e.model_version, event_id: e.event_id, event_time: e.event_time, features };
+  const rec = kind === 'inference'
+    ? { ...base, prediction: wrapValue(e.prediction), attributes: e.attributes ?? {} }
+    : { ...base, dataset_version: e.dataset_version == null ? null : { string: e.dataset_version }, label: wrapValue(e.label) };
+  const body = type.toBuffer(rec);
+  if (schemaId === undefined) return body;
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
+}

@@ -1,0 +1,61 @@
+/**
+ * The one registry of drift metrics. Each entry names the feature kinds it applies to, its default
+ * threshold and how the threshold reads: a p-value alerts when it falls below the threshold, a
+ * distance alerts when it reaches the threshold or more. The computations live in src/stats.
+ */
+import { DriftlineError } from '../errors.js';
+
+export type FeatureKind = 'numeric' | 'categorical';
+export type Direction = 'pvalue' | 'distance';
+
+export interface MetricDef {
+  readonly name: string;
+  readonly kinds: readonly FeatureKind[];
+  /** null: reported in every window result, but alerts only under a rule that sets a threshold. */
+  readonly defaultThreshold: number | null;
+  readonly direction: Direction;
+  readonly description: string;
+}
+
+const DEFS: readonly MetricDef[] = [
+  { name: 'ks', kinds: ['numeric'], defaultThreshold: 0.05, direction: 'pvalue', description: 'two-sample Kolmogorov-Smirnov test (scipy.stats.ks_2samp)' },
+  { name: 'wasserstein', kinds: ['numeric'], defaultThreshold: null, direction: 'distance', description: 'first Wasserstein distance, in the feature\'s own units (scipy.stats.wasserstein_distance)' },
+  { name: 'psi', kinds: ['numeric', 'categorical'], defaultThreshold: 0.25, direction: 'distance', description: 'population stability index on reference-frozen bins' },
+  { name: 'js', kinds: ['numeric', 'categorical'], defaultThreshold: 0.1, direction: 'distance', description: 'Jensen-Shannon distance, base 2 (scipy.spatial.distance.jensenshannon)' },
+  { name: 'hellinger', kinds: ['numeric', 'categorical'], defaultThreshold: 0.1, direction: 'distance', description: 'Hellinger distance on reference-frozen bins' },
+  { name: 'chi2', kinds: ['categorical'], defaultThreshold: 0.05, direction: 'pvalue', description: 'chi-square test of the 2 x k contingency table (scipy.stats.chi2_contingency, no correction)' },
+  { name: 'linf', kinds: ['categorical'], defaultThreshold: 0.1, direction: 'distance', description: 'L-infinity distance of category proportions (TFDV)' },
+];
+
+export const METRICS: ReadonlyMap<string, MetricDef> = new Map(DEFS.map((d) => [d.name, Object.freeze(d)]));
+export const METRIC_NAMES: readonly string[] = DEFS.map((d) => d.name);
+
+export class UnknownMetricError extends DriftlineError {
+  constructor(name: string) {
+    super('UNKNOWN_METRIC', `unknown metric "${name}"; valid metrics are: ${METRIC_NAMES.join(', ')}`);
+  }
+}
+
+export function getMetric(name: string): MetricDef {
+  const def = METRICS.get(name);
+  if (!def) throw new UnknownMetricError(name);
+  return def;
+}
+
+export function metricsForKind(kind: FeatureKind): MetricDef[] {
+  return DEFS.filter((d) => d.kinds.includes(kind));
+}
+
+/**
+ * Rules used when a model names none. PSI >= 0.25 is the common "significant shift" band
+ * (0.1-0.25 is "moderate"): it alerts on shifts worth acting on and stays quiet on the sampling
+ * noise of large windows, where a KS p-value flags even negligible shifts. L-infinity >= 0.1 is the
+ * usual TFDV bound for categorical skew.
+ */
+export const DEFAULT_RULE_METRIC: Record<FeatureKind, string> = { numeric: 'psi', categorical: 'linf' };
+
+/** Whether a value crosses a threshold, read in the metric's direction. NaN never alerts. */
+export function crosses(def: MetricDef, value: number, threshold: number): boolean {
+  if (Number.isNaN(value)) return false;
+  return def.direction === 'pvalue' ? value < threshold : value >= threshold;
+}

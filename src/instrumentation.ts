@@ -1,0 +1,109 @@
+/**
+ * All of driftline's instrumentation in one place: one named function per event, which logs (pino
+ * child logger per component) and counts (prom-client) together. Metric names follow
+ * driftline_<noun>_<unit>; counters end in _total. Label values come from the config (model ids,
+ * feature names, topic names, metric names) or from fixed enumerations (reasons, statuses); the one
+ * exception is the model version, which only events carry (see the README on its cardinality).
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RejectReason } from './errors.js';
+import type { DriftAlert } from './detect/alerts.js';
+import type { WindowResult } from './detect/evaluate.js';
+
+export class Instrumentation {
+  readonly log: { processor: Logger; kafka: Logger; reference: Logger; http: Logger };
+  private readonly consumed: Counter<'topic' | 'model'>;
+  private readonly rejected: Counter<'topic' | 'reason'>;
+  private readonly late: Counter<'model'>;
+  private readonly score: Gauge<'model' | 'version' | 'feature' | 'metric'>;
+  private readonly alertGauge: Gauge<'model' | 'version' | 'feature' | 'metric'>;
+  private readonly windowsClosed: Counter<'model'>;
+  private readonly noReference: Counter<'model'>;
+  private readonly alertsPublished: Counter<'model' | 'status'>;
+  private readonly evalSeconds: Histogram;
+  private readonly referenceRowsGauge: Gauge<'model' | 'version'>;
+  private readonly openWindowsGauge: Gauge<'model'>;
+  private readonly ready: Gauge;
+  private readonly commits: Counter;
+
+  constructor(logger: Logger, readonly registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
+    this.log = {
+      processor: logger.child({ component: 'processor' }),
+      kafka: logger.child({ component: 'kafka' }),
+      reference: logger.child({ component: 'reference' }),
+      http: logger.child({ component: 'http' }),
+    };
+    const registers = [registry];
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'driftline_' });
+    this.consumed = new Counter({ name: 'driftline_events_consumed_total', help: 'Events accepted, by source topic and model.', labelNames: ['topic', 'model'], registers });
+    this.rejected = new Counter({ name: 'driftline_events_rejected_total', help: 'Messages rejected to the dead-letter topic, by source topic and reason.', labelNames: ['topic', 'reason'], registers });
+    this.late = new Counter({ name: 'driftline_late_events_total', help: 'Events that arrived after all their windows had closed (also counted as rejected, reason late_event).', labelNames: ['model'], registers });
+    this.score = new Gauge({ name: 'driftline_feature_drift_score', help: 'Latest value of a drift metric of a feature (the p-value for tests, the distance otherwise).', labelNames: ['model', 'version', 'feature', 'metric'], registers });
+    this.alertGauge = new Gauge({ name: 'driftline_feature_drift_alert', help: '1 while an alert of this feature and metric is firing, else 0.', labelNames: ['model', 'version', 'feature', 'metric'], registers });
+    this.windowsClosed = new Counter({ name: 'driftline_windows_closed_total', help: 'Windows closed and evaluated.', labelNames: ['model'], registers });
+    this.noReference = new Counter({ name: 'driftline_windows_no_reference_total', help: 'Windows closed while their model version had no training reference.', labelNames: ['model'], registers });
+    this.alertsPublished = new Counter({ name: 'driftline_alerts_published_total', help: 'Alert state changes published to the alerts topic.', labelNames: ['model', 'status'], registers });
+    this.evalSeconds = new Histogram({ name: 'driftline_window_evaluation_seconds', help: 'Time to evaluate one closed window (all features and metrics).', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
+    this.referenceRowsGauge = new Gauge({ name: 'driftline_reference_rows', help: 'Training rows in the reference of a model version.', labelNames: ['model', 'version'], registers });
+    this.openWindowsGauge = new Gauge({ name: 'driftline_open_windows', help: 'Windows open in memory.', labelNames: ['model'], registers });
+    this.ready = new Gauge({ name: 'driftline_ready', help: '1 when the processor is connected, bootstrapped and consuming.', registers });
+    this.commits = new Counter({ name: 'driftline_offset_commits_total', help: 'Offset commits to the inference consumer group.', registers });
+  }
+
+  eventConsumed(topic: string, model: string): void {
+    this.consumed.inc({ topic, model });
+  }
+
+  eventRejected(topic: string, reason: RejectReason, message: string, where: { partition: number; offset: string }): void {
+    this.rejected.inc({ topic, reason });
+    this.log.processor.debug({ topic, reason, ...where }, `message rejected to the dead-letter topic: ${message}`);
+  }
+
+  lateEvent(model: string): void {
+    this.late.inc({ model });
+  }
+
+  windowClosed(result: WindowResult, seconds: number): void {
+    this.windowsClosed.inc({ model: result.model_id });
+    this.evalSeconds.observe(seconds);
+    if (result.status === 'NO_REFERENCE') this.noReference.inc({ model: result.model_id });
+    for (const f of result.features) {
+      for (const m of f.metrics) {
+        this.score.set({ model: result.model_id, version: result.model_version, feature: f.feature, metric: m.metric }, m.p_value ?? m.value);
+      }
+    }
+    const drifted = result.features.filter((f) => f.metrics.some((m) => m.drift)).map((f) => f.feature);
+    this.log.processor.info(
+      { model: result.model_id, version: result.model_version, windowStart: new Date(result.window_start).toISOString(), windowEnd: new Date(result.window_end).toISOString(), rows: result.rows, status: result.status, drifted, evaluationMs: Math.round(seconds * 1e4) / 10 },
+      `window closed: ${result.model_id} ${result.model_version} ${new Date(result.window_start).toISOString()}, ${result.rows} rows, ${result.status === 'OK' ? `${drifted.length} feature(s) over a threshold` : 'no training reference yet'}`,
+    );
+  }
+
+  alertPublished(alert: DriftAlert): void {
+    this.alertsPublished.inc({ model: alert.model_id, status: alert.status });
+    this.alertGauge.set({ model: alert.model_id, version: alert.model_version, feature: alert.feature, metric: alert.metric }, alert.status === 'FIRING' ? 1 : 0);
+    this.log.processor.warn(
+      { alertId: alert.alert_id, status: alert.status, model: alert.model_id, version: alert.model_version, feature: alert.feature, metric: alert.metric, value: alert.value, threshold: alert.threshold, windowStart: new Date(alert.window_start).toISOString() },
+      `drift alert ${alert.status}: ${alert.model_id} ${alert.model_version} feature ${alert.feature}, ${alert.metric} = ${alert.value.toPrecision(4)} (threshold ${alert.threshold})`,
+    );
+  }
+
+  referenceRows(model: string, version: string, rows: number): void {
+    this.referenceRowsGauge.set({ model, version }, rows);
+  }
+
+  openWindows(model: string, n: number): void {
+    this.openWindowsGauge.set({ model }, n);
+  }
+
+  readiness(ready: boolean, why: string): void {
+    this.ready.set(ready ? 1 : 0);
+    this.log.kafka.info({ ready }, ready ? 'ready: consuming' : `not ready: ${why}`);
+  }
+
+  offsetsCommitted(partitions: number): void {
+    this.commits.inc();
+    this.log.kafka.debug({ partitions }, 'offsets committed');
+  }
+}

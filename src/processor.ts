@@ -1,0 +1,456 @@
+/**
+ * The stream processor without Kafka: records in, window results, alerts and dead letters out.
+ *
+ * Steps kept apart: decode (codec) -> validate against the model's config -> assign to windows
+ * (pure function of event time) -> append into the window's Arrow columns -> advance stream time ->
+ * trigger (close every window whose end + grace the stream time reached) -> evaluate (detect) ->
+ * alert state. The io layer feeds records and ships the outputs; tests feed records directly.
+ *
+ * Offsets: for each inference partition the processor knows the smallest offset still needed by an
+ * open window. Committing that offset, with the stream time of each model as commit metadata, lets a
+ * restarted or rebalanced instance rebuild its open windows exactly: replayed events whose windows
+ * were already closed are skipped silently (they were published, or dead-lettered, before).
+ */
+import type avro from 'avsc';
+import type { Config, ModelConfig } from './config.js';
+import { RejectedMessageError, type RejectReason } from './errors.js';
+import { EventDecoder, EventView, TAG_BOOLEAN, TAG_DOUBLE, TAG_LONG, TAG_NULL, TAG_STRING, TAG_NAMES, type EventKind } from './codec/event.js';
+import { AlertTracker, type DriftAlert } from './detect/alerts.js';
+import { effectiveRules, evaluateWindow, type CurrentColumn, type Rule, type WindowResult } from './detect/evaluate.js';
+import { ReferenceProfile } from './detect/reference.js';
+import { assignWindows, windowEnd } from './window/assign.js';
+import { CategoricalColumn, CategoryDictionary, NumericColumn, WindowColumns } from './window/columns.js';
+import type { Instrumentation } from './instrumentation.js';
+
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+export type Headers = Record<string, Buffer | string | undefined>;
+
+export interface InRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Headers;
+}
+
+export interface OutRecord<T> {
+  key: string;
+  value: T;
+}
+export interface DeadLetter {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string | Buffer>;
+}
+export interface Outputs {
+  results: OutRecord<WindowResult>[];
+  alerts: OutRecord<DriftAlert>[];
+  deadLetters: DeadLetter[];
+}
+
+/** What a committed offset carries, so that a new owner of the partition can replay exactly. */
+export interface Checkpoint {
+  /** Offsets below this were processed before the commit. */
+  upTo: number;
+  /** Stream time (ms) per model at the commit. */
+  streamTime: Record<string, number>;
+}
+
+interface OpenWindow {
+  readonly version: string;
+  readonly start: number;
+  readonly end: number;
+  readonly columns: WindowColumns;
+  /** Smallest offset of an event in this window, per partition. */
+  readonly minOffset: Map<number, number>;
+}
+
+class ModelState {
+  streamTime = -Infinity;
+  lastEventWallMs = 0;
+  readonly windows = new Map<string, OpenWindow>();
+  readonly dictionaries: CategoryDictionary[];
+  readonly partitions = new Set<number>();
+  readonly rules: Rule[];
+  constructor(readonly config: ModelConfig) {
+    this.dictionaries = config.features.map(() => new CategoryDictionary());
+    this.rules = effectiveRules(config.features.map((f) => ({ name: f.name, kind: f.kind })), config.rules);
+  }
+}
+
+interface PartitionState {
+  lastOffset: number;
+  replayUpTo: number;
+}
+
+const WINDOW_KEY_SEP = '\u0000';
+
+export class Processor {
+  private readonly models = new Map<string, ModelConfig>();
+  private readonly state = new Map<string, ModelState>();
+  private readonly references = new Map<string, ReferenceProfile>();
+  private readonly partitions = new Map<number, PartitionState>();
+  readonly alerts = new AlertTracker();
+  private readonly decoders: Record<EventKind, EventDecoder>;
+  private readonly view = new EventView();
+  private readonly starts: number[] = [];
+  /** Per configured feature: index in the current event view, or -1 (reused, no allocation). */
+  private readonly featureIndex: Int32Array;
+  private out: Outputs = { results: [], alerts: [], deadLetters: [] };
+
+  constructor(
+    private readonly config: Config,
+    private readonly obs: Instrumentation,
+    private readonly clock: Clock,
+    types: { inference: avro.Type; training: avro.Type },
+    writerSchemas: ReadonlyMap<number, avro.Schema> = new Map(),
+  ) {
+    for (const m of config.models) this.models.set(m.id, m);
+    this.decoders = {
+      inference: new EventDecoder('inference', types.inference, writerSchemas),
+      training: new EventDecoder('training', types.training, writerSchemas),
+    };
+    this.featureIndex = new Int32Array(Math.max(...config.models.map((m) => m.features.length)));
+  }
+
+  /** Takes the outputs produced since the last call. */
+  drain(): Outputs {
+    const o = this.out;
+    this.out = { results: [], alerts: [], deadLetters: [] };
+    return o;
+  }
+
+  // ---------------------------------------------------------------- training (reference)
+
+  /** A TrainingEvent: adds its row to the reference of (model, version). */
+  processTraining(rec: InRecord): void {
+    try {
+      const model = this.decodeAndCheck('training', rec);
+      const v = this.view;
+      const key = `${v.modelId}${WINDOW_KEY_SEP}${v.modelVersion}`;
+      let profile = this.references.get(key);
+      if (!profile) {
+        profile = new ReferenceProfile(v.modelId, v.modelVersion, model.features, this.config.processor.referenceMaxRows);
+        this.references.set(key, profile);
+      }
+      model.features.forEach((f, i) => {
+        const j = this.featureIndex[i];
+        if (f.kind === 'numeric') {
+          const r = profile!.numericFeature(f.name)!;
+          const x = j < 0 ? NaN : v.nums[j];
+          if (j < 0 || v.tags[j] === TAG_NULL || Number.isNaN(x)) r.addMissing();
+          else r.add(x);
+        } else {
+          const r = profile!.categoricalFeature(f.name)!;
+          if (j < 0 || v.tags[j] === TAG_NULL) r.addMissing();
+          else r.add(categoryOf(v, j));
+        }
+      });
+      profile.rowAdded();
+      this.obs.eventConsumed(rec.topic, model.id);
+      this.obs.referenceRows(model.id, v.modelVersion, profile.rows);
+    } catch (err) {
+      this.reject(rec, err);
+    }
+  }
+
+  referenceRows(modelId: string, version: string): number {
+    return this.references.get(`${modelId}${WINDOW_KEY_SEP}${version}`)?.rows ?? 0;
+  }
+
+  // ---------------------------------------------------------------- inference (serving windows)
+
+  /** An InferenceEvent: appended to its open windows; may close windows and emit results. */
+  processInference(rec: InRecord): void {
+    const offset = Number(rec.offset);
+    const part = this.partitionState(rec.partition);
+    const replaying = offset < part.replayUpTo;
+    if (offset > part.lastOffset) part.lastOffset = offset;
+    let model: ModelConfig;
+    try {
+      model = this.decodeAndCheck('inference', rec);
+    } catch (err) {
+      if (!replaying) this.reject(rec, err);
+      return;
+    }
+    const v = this.view;
+    const st = this.modelState(model);
+    st.partitions.add(rec.partition);
+    st.lastEventWallMs = this.clock.now();
+    const n = assignWindows(model.window, v.eventTime, this.starts);
+    let appended = 0;
+    for (let w = 0; w < n; w++) {
+      const start = this.starts[w];
+      const end = windowEnd(model.window, start);
+      if (end + model.window.graceMs <= st.streamTime) continue; // this window has closed
+      const win = this.openWindow(st, v.modelVersion, start, end);
+      const m = win.minOffset.get(rec.partition);
+      if (m === undefined || offset < m) win.minOffset.set(rec.partition, offset);
+      this.append(model, st, win);
+      appended++;
+    }
+    if (appended === 0) {
+      if (!replaying) {
+        this.obs.lateEvent(model.id);
+        this.reject(rec, new RejectedMessageError('late_event', `event_time ${new Date(v.eventTime).toISOString()} is late: its window closed at stream time ${new Date(st.streamTime).toISOString()} (window end + grace ${model.window.graceMs} ms passed)`));
+      }
+      return;
+    }
+    if (!replaying) this.obs.eventConsumed(rec.topic, model.id);
+    if (v.eventTime > st.streamTime) {
+      st.streamTime = v.eventTime;
+      this.closeDue(st);
+    }
+  }
+
+  /** Closes the open windows of models that got no event for their idle time (wall clock). */
+  closeIdle(): void {
+    const now = this.clock.now();
+    for (const st of this.state.values()) {
+      if (st.windows.size === 0 || now - st.lastEventWallMs < st.config.window.idleMs) continue;
+      let closeAt = st.streamTime;
+      for (const w of st.windows.values()) closeAt = Math.max(closeAt, w.end + st.config.window.graceMs);
+      this.obs.log.processor.info({ model: st.config.id, idleMs: now - st.lastEventWallMs }, `model ${st.config.id} idle: closing its ${st.windows.size} open window(s)`);
+      st.streamTime = closeAt;
+      this.closeDue(st);
+    }
+  }
+
+  /** Closes every window of every model now (used by `compare` at the end of a file). */
+  closeAll(): void {
+    for (const st of this.state.values()) {
+      for (const w of st.windows.values()) st.streamTime = Math.max(st.streamTime, w.end + st.config.window.graceMs);
+      this.closeDue(st);
+    }
+  }
+
+  // ---------------------------------------------------------------- offsets and partitions
+
+  /**
+   * The offset to commit for a partition (the oldest event still in an open window, or the next
+   * offset when none is open) and the checkpoint that goes with it. Null if nothing was processed.
+   */
+  committable(partition: number): { offset: number; checkpoint: Checkpoint } | null {
+    const part = this.partitions.get(partition);
+    if (!part || part.lastOffset < 0) return null;
+    let offset = part.lastOffset + 1;
+    const streamTime: Record<string, number> = {};
+    for (const st of this.state.values()) {
+      if (!st.partitions.has(partition)) continue;
+      if (Number.isFinite(st.streamTime)) streamTime[st.config.id] = st.streamTime;
+      for (const w of st.windows.values()) {
+        const m = w.minOffset.get(partition);
+        if (m !== undefined && m < offset) offset = m;
+      }
+    }
+    return { offset, checkpoint: { upTo: Math.max(part.lastOffset + 1, part.replayUpTo), streamTime } };
+  }
+
+  /** A partition was assigned; restore its checkpoint (from the committed offset's metadata). */
+  assignPartition(partition: number, checkpoint: Checkpoint | null): void {
+    this.partitions.set(partition, { lastOffset: -1, replayUpTo: checkpoint?.upTo ?? -1 });
+    if (!checkpoint) return;
+    for (const [id, t] of Object.entries(checkpoint.streamTime)) {
+      const model = this.models.get(id);
+      if (!model) continue;
+      const st = this.modelState(model);
+      st.partitions.add(partition);
+      if (t > st.streamTime) st.streamTime = t;
+    }
+  }
+
+  /** A partition was revoked: drop the state of its models (the new owner rebuilds it from Kafka). */
+  revokePartition(partition: number): void {
+    this.partitions.delete(partition);
+    for (const [id, st] of this.state) {
+      if (!st.partitions.has(partition)) continue;
+      st.partitions.delete(partition);
+      if (st.partitions.size === 0) {
+        this.state.delete(id);
+        this.alerts.forgetModel(id);
+        this.obs.openWindows(id, 0);
+      }
+    }
+  }
+
+  /** Stream time of a model (ms), or -Infinity before its first event. */
+  streamTime(modelId: string): number {
+    return this.state.get(modelId)?.streamTime ?? -Infinity;
+  }
+
+  openWindowCount(modelId?: string): number {
+    if (modelId) return this.state.get(modelId)?.windows.size ?? 0;
+    let n = 0;
+    for (const st of this.state.values()) n += st.windows.size;
+    return n;
+  }
+
+  /** The Arrow table of an open window (for inspection and tests). */
+  openWindowTable(modelId: string, version: string, start: number) {
+    return this.state.get(modelId)?.windows.get(`${version}${WINDOW_KEY_SEP}${start}`)?.columns.toArrow();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private partitionState(partition: number): PartitionState {
+    let p = this.partitions.get(partition);
+    if (!p) {
+      p = { lastOffset: -1, replayUpTo: -1 };
+      this.partitions.set(partition, p);
+    }
+    return p;
+  }
+
+  private modelState(model: ModelConfig): ModelState {
+    let st = this.state.get(model.id);
+    if (!st) {
+      st = new ModelState(model);
+      this.state.set(model.id, st);
+    }
+    return st;
+  }
+
+  /**
+   * Decodes into the shared view, checks size, model and every configured feature's type, and fills
+   * featureIndex. Throws RejectedMessageError; nothing is mutated before all checks pass.
+   */
+  private decodeAndCheck(kind: EventKind, rec: InRecord): ModelConfig {
+    if (!rec.value) throw new RejectedMessageError('undecodable', 'message has no value (tombstone)');
+    if (rec.value.length > this.config.processor.maxMessageBytes) {
+      throw new RejectedMessageError('oversized', `message body of ${rec.value.length} bytes exceeds processor.maxMessageBytes (${this.config.processor.maxMessageBytes})`);
+    }
+    const v = this.view;
+    this.decoders[kind].decode(rec.value, v);
+    if (v.modelId === '') throw new RejectedMessageError('missing_field', 'model_id is empty');
+    if (v.modelVersion === '') throw new RejectedMessageError('missing_field', 'model_version is empty');
+    if (!Number.isSafeInteger(v.eventTime)) throw new RejectedMessageError('invalid_value', `event_time ${v.eventTime} is not a valid timestamp`);
+    const model = this.models.get(v.modelId);
+    if (!model) throw new RejectedMessageError('unknown_model', `model_id "${truncate(v.modelId)}" is not configured; configured models: ${[...this.models.keys()].join(', ')}`);
+    const features = model.features;
+    for (let i = 0; i < features.length; i++) {
+      const f = features[i];
+      const j = v.indexOf(f.name);
+      this.featureIndex[i] = j;
+      if (j < 0) continue;
+      const tag = v.tags[j];
+      if (tag === TAG_NULL) continue;
+      if (f.kind === 'numeric') {
+        if (tag !== TAG_DOUBLE && tag !== TAG_LONG) throw new RejectedMessageError('wrong_type', `feature "${f.name}" is numeric but the event has a ${TAG_NAMES[tag]}`);
+        const x = v.nums[j];
+        if (x === Infinity || x === -Infinity) throw new RejectedMessageError('invalid_value', `feature "${f.name}" is ${x}; infinite values are rejected (NaN counts as missing)`);
+      } else if (tag === TAG_DOUBLE) {
+        throw new RejectedMessageError('wrong_type', `feature "${f.name}" is categorical but the event has a double; send categories as string, long or boolean`);
+      }
+    }
+    return model;
+  }
+
+  private openWindow(st: ModelState, version: string, start: number, end: number): OpenWindow {
+    const key = `${version}${WINDOW_KEY_SEP}${start}`;
+    let w = st.windows.get(key);
+    if (!w) {
+      const features = st.config.features;
+      const columns = new WindowColumns(features.map((f) => f.name), (i) => (features[i].kind === 'numeric' ? new NumericColumn() : new CategoricalColumn(st.dictionaries[i])));
+      w = { version, start, end, columns, minOffset: new Map() };
+      st.windows.set(key, w);
+      this.obs.openWindows(st.config.id, st.windows.size);
+    }
+    return w;
+  }
+
+  private append(model: ModelConfig, _st: ModelState, win: OpenWindow): void {
+    const v = this.view;
+    const cols = win.columns.columns;
+    for (let i = 0; i < model.features.length; i++) {
+      const j = this.featureIndex[i];
+      const col = cols[i];
+      if (j < 0 || v.tags[j] === TAG_NULL) {
+        col.appendNull();
+      } else if (col instanceof NumericColumn) {
+        const x = v.nums[j];
+        if (Number.isNaN(x)) col.appendNull();
+        else col.append(x);
+      } else {
+        col.append(categoryOf(v, j));
+      }
+    }
+    win.columns.rows++;
+  }
+
+  private closeDue(st: ModelState): void {
+    const grace = st.config.window.graceMs;
+    const due: OpenWindow[] = [];
+    for (const w of st.windows.values()) if (w.end + grace <= st.streamTime) due.push(w);
+    if (due.length === 0) return;
+    due.sort((a, b) => a.start - b.start || (a.version < b.version ? -1 : 1));
+    for (const w of due) {
+      st.windows.delete(`${w.version}${WINDOW_KEY_SEP}${w.start}`);
+      this.evaluate(st, w);
+    }
+    this.obs.openWindows(st.config.id, st.windows.size);
+  }
+
+  private evaluate(st: ModelState, w: OpenWindow): void {
+    const t0 = process.hrtime.bigint();
+    const model = st.config;
+    const profile = this.references.get(`${model.id}${WINDOW_KEY_SEP}${w.version}`);
+    const snapshot = profile && profile.rows > 0 ? profile.snapshot() : null;
+    const result = evaluateWindow(
+      {
+        modelId: model.id,
+        modelVersion: w.version,
+        start: w.start,
+        end: w.end,
+        rows: w.columns.rows,
+        features: model.features.map((f) => ({ name: f.name, kind: f.kind, metrics: model.metricsByFeature.get(f.name)! })),
+        column: (name) => currentColumn(w, model, name, st),
+      },
+      snapshot,
+      st.rules,
+    );
+    const alerts = this.alerts.update(result, st.rules, snapshot?.rows ?? 0, w.end + model.window.graceMs);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    this.obs.windowClosed(result, seconds);
+    this.out.results.push({ key: model.id, value: result });
+    for (const a of alerts) this.out.alerts.push({ key: model.id, value: a });
+  }
+
+  private reject(rec: InRecord, err: unknown): void {
+    const reason: RejectReason = err instanceof RejectedMessageError ? err.reason : 'undecodable';
+    const message = err instanceof Error ? err.message : String(err);
+    if (!(err instanceof RejectedMessageError)) this.obs.log.processor.error({ err }, 'unexpected error while decoding a message; rejecting it');
+    this.obs.eventRejected(rec.topic, reason, message, { partition: rec.partition, offset: rec.offset });
+    const headers: Record<string, string | Buffer> = {};
+    for (const [k, val] of Object.entries(rec.headers ?? {})) if (val !== undefined) headers[k] = val;
+    headers['driftline.reason'] = reason;
+    headers['driftline.error'] = message;
+    headers['driftline.source.topic'] = rec.topic;
+    headers['driftline.source.partition'] = String(rec.partition);
+    headers['driftline.source.offset'] = rec.offset;
+    this.out.deadLetters.push({ key: rec.key, value: rec.value, headers });
+  }
+}
+
+function categoryOf(v: EventView, j: number): string {
+  switch (v.tags[j]) {
+    case TAG_STRING: return v.strs[j]!;
+    case TAG_BOOLEAN: return v.nums[j] ? 'true' : 'false';
+    default: return String(v.nums[j]);
+  }
+}
+
+function truncate(s: string, n = 80): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+function currentColumn(w: OpenWindow, model: ModelConfig, name: string, st: ModelState): CurrentColumn {
+  const i = model.features.findIndex((f) => f.name === name);
+  const col = w.columns.columns[i];
+  if (col instanceof NumericColumn) return { kind: 'numeric', values: col.validValues(), missing: col.nullCount };
+  return { kind: 'categorical', counts: col.counts(), dictionary: st.dictionaries[i].values, missing: col.nullCount };
+}
