@@ -1,0 +1,406 @@
+/**
+ * `driftline compare`: drift of a current file against a reference file, offline.
+ *
+ * It runs the very code the stream processor runs, so a file compared here and the same rows sent
+ * through Kafka give the same numbers:
+ * - the reference goes through a ReferenceProfile (with maxRows = the reference's row count, so the
+ *   "reservoir" keeps every row and the profile is exact) and its snapshot() freezes sorted values,
+ *   bin edges and category counts;
+ * - current rows are assigned to windows by assignWindows/windowEnd from a spec made by
+ *   windowSpecFromText (calendar `1d`/`1w`/`1M` or fixed, optionally hopping);
+ * - each window is evaluated by evaluateWindow with the rules of effectiveRules, and thresholds
+ *   and metric names come from the one registry.
+ * One difference from a stream, on purpose: a file has no "late" rows. Every row lands in its
+ * windows whatever the order of the file, as if grace were infinite.
+ */
+import { DriftlineError, FileInputError } from './errors.js';
+import { effectiveRules, evaluateWindow, scoredValue, type CurrentColumn, type Rule, type WindowResult } from './detect/evaluate.js';
+import { ReferenceProfile, type ReferenceSnapshot } from './detect/reference.js';
+import { getMetric, metricsForKind, type FeatureKind } from './detect/registry.js';
+import { listColumns, readTable, type CategoricalColumnData, type ColumnData, type ColumnKind, type NumericColumnData, type TableData } from './io/files/index.js';
+import { assignWindows, windowEnd } from './window/assign.js';
+import { windowSpecFromText, type WindowSpec } from './window/spec.js';
+
+/** Bins of the frozen reference histogram when none are asked for (as processor.bins). */
+export const DEFAULT_BINS = 10;
+
+export interface CompareOptions {
+  readonly reference: string;
+  readonly current: string;
+  /** Columns to compare as numeric / categorical. When both are absent: every column both files share. */
+  readonly numeric?: readonly string[];
+  readonly categorical?: readonly string[];
+  /** Metric names; by default every registered metric that applies to a feature's kind. */
+  readonly metrics?: readonly string[];
+  /** Thresholds by metric name, replacing the registry's defaults for every feature. */
+  readonly thresholds?: ReadonlyMap<string, number>;
+  /** Column of the current file holding event times (needed with `window`). */
+  readonly timestampColumn?: string;
+  /** Window size as in the config: `1d`, `1w`, `1M` (calendar, UTC) or a duration such as `6h`. */
+  readonly window?: string;
+  /** Hop of fixed windows (e.g. `30m` with a `1h` window); absent means tumbling windows. */
+  readonly advance?: string;
+  /** Bins of the reference histogram of numeric features (psi, js, hellinger). */
+  readonly bins?: number;
+  /** Progress while reading a file, in bytes. */
+  readonly onProgress?: (file: 'reference' | 'current', bytesRead: number, totalBytes: number) => void;
+}
+
+// ------------------------------------------------------------------ the JSON contract
+
+export interface CompareMetric {
+  value: number;
+  /** Only for metrics that are tests (ks, chi2). */
+  p_value?: number;
+  threshold: number | null;
+  drift: boolean;
+}
+export interface CompareFeature {
+  kind: FeatureKind;
+  count: number;
+  missing: number;
+  metrics: Record<string, CompareMetric>;
+}
+export interface CompareWindow {
+  /** ISO 8601 (UTC) bounds of the half-open window [start, end); null without --window. */
+  start: string | null;
+  end: string | null;
+  rows: number;
+  features: Record<string, CompareFeature>;
+}
+export interface CompareReport {
+  reference: { rows: number };
+  windows: CompareWindow[];
+}
+
+/** Options that do not make sense together, or name unknown things (exit code 2 in the CLI). */
+export class CompareOptionsError extends DriftlineError {
+  constructor(message: string) {
+    super('COMPARE_OPTIONS', message);
+  }
+}
+
+interface Feature {
+  readonly name: string;
+  readonly kind: FeatureKind;
+  readonly metrics: readonly string[];
+}
+
+// ------------------------------------------------------------------ steps
+
+/** Checks metric names against the registry (UnknownMetricError lists the valid ones). */
+function checkMetrics(metrics: readonly string[] | undefined): void {
+  for (const m of metrics ?? []) getMetric(m);
+}
+
+/** The metrics computed for a feature of this kind: the requested ones that apply, in registry order. */
+function metricsFor(kind: FeatureKind, requested: readonly string[] | undefined): string[] {
+  return metricsForKind(kind)
+    .map((d) => d.name)
+    .filter((name) => requested === undefined || requested.includes(name));
+}
+
+/**
+ * Which columns to compare, and as what. Explicit lists win; otherwise every column common to
+ * both files except the timestamp column, with the kinds the reference's values suggest.
+ */
+async function chooseColumns(opts: CompareOptions): Promise<{ names: string[]; forced: Record<string, ColumnKind> }> {
+  const forced: Record<string, ColumnKind> = {};
+  if (opts.numeric?.length || opts.categorical?.length) {
+    for (const c of opts.numeric ?? []) forced[c] = 'numeric';
+    for (const c of opts.categorical ?? []) {
+      if (forced[c]) throw new CompareOptionsError(`column "${c}" is listed as both numeric and categorical`);
+      forced[c] = 'categorical';
+    }
+    if (opts.timestampColumn && forced[opts.timestampColumn]) {
+      throw new CompareOptionsError(`column "${opts.timestampColumn}" is the timestamp column; it cannot also be a feature`);
+    }
+    return { names: Object.keys(forced), forced };
+  }
+  const [ref, cur] = await Promise.all([listColumns(opts.reference), listColumns(opts.current)]);
+  const inCurrent = new Set(cur);
+  const names = ref.filter((c) => inCurrent.has(c) && c !== opts.timestampColumn);
+  if (names.length === 0) {
+    throw new CompareOptionsError(`the files have no column in common to compare (reference: ${ref.join(', ')}; current: ${cur.join(', ')})`);
+  }
+  return { names, forced };
+}
+
+/** Feeds every reference row into a ReferenceProfile, exactly as the processor feeds training events. */
+function buildReference(table: TableData, features: readonly Feature[], bins: number): ReferenceSnapshot {
+  const profile = new ReferenceProfile('compare', 'reference', features.map((f) => ({ name: f.name, kind: f.kind, bins })), table.rows);
+  const cols = features.map((f) => table.columns.get(f.name)!);
+  for (let i = 0; i < table.rows; i++) {
+    features.forEach((f, k) => {
+      const col = cols[k];
+      if (f.kind === 'numeric') {
+        const r = profile.numericFeature(f.name)!;
+        const x = (col as NumericColumnData).values[i];
+        if (Number.isNaN(x)) r.addMissing();
+        else r.add(x);
+      } else {
+        const r = profile.categoricalFeature(f.name)!;
+        const c = col as CategoricalColumnData;
+        const code = c.codes[i];
+        if (code < 0) r.addMissing();
+        else r.add(c.dictionary[code]);
+      }
+    });
+    profile.rowAdded();
+  }
+  return profile.snapshot();
+}
+
+/** Row indices of a window, in a growable Int32Array (no array of boxed numbers). */
+class RowList {
+  rows = new Int32Array(256);
+  length = 0;
+  push(i: number): void {
+    if (this.length === this.rows.length) {
+      const r = new Int32Array(this.rows.length * 2);
+      r.set(this.rows);
+      this.rows = r;
+    }
+    this.rows[this.length++] = i;
+  }
+}
+
+/** Groups current rows by window, with the same assignment as the stream. Ascending by start. */
+function groupByWindow(spec: WindowSpec, times: Float64Array, file: string, column: string): { start: number; end: number; rows: RowList }[] {
+  const groups = new Map<number, RowList>();
+  const starts: number[] = [];
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i];
+    if (Number.isNaN(t)) throw new FileInputError(file, `data row ${i + 1} has no timestamp; every row needs one to be put in a window`, undefined, column);
+    const n = assignWindows(spec, t, starts);
+    for (let w = 0; w < n; w++) {
+      let g = groups.get(starts[w]);
+      if (!g) groups.set(starts[w], (g = new RowList()));
+      g.push(i);
+    }
+  }
+  return [...groups.keys()].sort((a, b) => a - b).map((start) => ({ start, end: windowEnd(spec, start), rows: groups.get(start)! }));
+}
+
+/**
+ * The values of one feature in one window as evaluation wants them (see CurrentColumn):
+ * numeric non-missing values (a fresh array: evaluation sorts it), or counts per category code.
+ * `rows` null means every row of the file.
+ */
+function currentColumn(col: ColumnData, rows: RowList | null, total: number): CurrentColumn {
+  const n = rows ? rows.length : total;
+  const at = rows ? (k: number) => rows.rows[k] : (k: number) => k;
+  if (col.kind === 'categorical') {
+    const counts = new Float64Array(col.dictionary.length);
+    let missing = 0;
+    for (let k = 0; k < n; k++) {
+      const code = col.codes[at(k)];
+      if (code < 0) missing++;
+      else counts[code]++;
+    }
+    return { kind: 'categorical', counts, dictionary: col.dictionary, missing };
+  }
+  let missing = 0;
+  for (let k = 0; k < n; k++) if (Number.isNaN(col.values[at(k)])) missing++;
+  const values = new Float64Array(n - missing);
+  let j = 0;
+  for (let k = 0; k < n; k++) {
+    const x = col.values[at(k)];
+    if (!Number.isNaN(x)) values[j++] = x;
+  }
+  return { kind: 'numeric', values, missing };
+}
+
+/** A WindowResult as the stable JSON contract of `compare`. */
+function toCompareWindow(r: WindowResult, windowed: boolean): CompareWindow {
+  const features: Record<string, CompareFeature> = {};
+  for (const f of r.features) {
+    const metrics: Record<string, CompareMetric> = {};
+    for (const m of f.metrics) {
+      metrics[m.metric] = m.p_value === null
+        ? { value: m.value, threshold: m.threshold, drift: m.drift }
+        : { value: m.value, p_value: m.p_value, threshold: m.threshold, drift: m.drift };
+    }
+    features[f.feature] = { kind: f.kind === 'NUMERIC' ? 'numeric' : 'categorical', count: f.count, missing: f.missing, metrics };
+  }
+  return {
+    start: windowed ? new Date(r.window_start).toISOString() : null,
+    end: windowed ? new Date(r.window_end).toISOString() : null,
+    rows: r.rows,
+    features,
+  };
+}
+
+/** Compares the current file against the reference file; see CompareOptions. */
+export async function compareFiles(opts: CompareOptions): Promise<CompareReport> {
+  checkMetrics(opts.metrics);
+  if (opts.window !== undefined && !opts.timestampColumn) throw new CompareOptionsError('--window needs --timestamp-column: the column of the current file that holds event times');
+  if (opts.advance !== undefined && opts.window === undefined) throw new CompareOptionsError('--advance needs --window');
+  const bins = opts.bins ?? DEFAULT_BINS;
+  if (!Number.isInteger(bins) || bins < 2 || bins > 1000) throw new CompareOptionsError(`--bins must be a whole number from 2 to 1000, got ${bins}`);
+  let spec: WindowSpec | null = null;
+  if (opts.window !== undefined) {
+    try {
+      spec = windowSpecFromText({ size: opts.window, advance: opts.advance });
+    } catch (err) {
+      throw new CompareOptionsError(`--window ${opts.window}${opts.advance ? ` --advance ${opts.advance}` : ''}: ${(err as Error).message}`);
+    }
+  }
+
+  const { names, forced } = await chooseColumns(opts);
+
+  // Reference: read, profile, and let the columns go (only the snapshot is kept).
+  let refTable: TableData | null = await readTable(opts.reference, {
+    columns: names,
+    kinds: forced,
+    onProgress: opts.onProgress && ((b, t) => opts.onProgress!('reference', b, t)),
+  });
+  const features: Feature[] = names.map((name) => {
+    const col = refTable!.columns.get(name)!;
+    const kind: FeatureKind = col.kind === 'categorical' ? 'categorical' : 'numeric';
+    return { name, kind, metrics: metricsFor(kind, opts.metrics) };
+  });
+  const referenceRows = refTable.rows;
+  const snapshot = buildReference(refTable, features, bins);
+  refTable = null;
+
+  // Current: the features with the reference's kinds (a numeric reference column makes a
+  // non-numeric current cell an error, not a silent change of kind), plus the timestamps.
+  const kinds: Record<string, ColumnKind> = {};
+  for (const f of features) kinds[f.name] = f.kind;
+  const columns = [...names];
+  if (spec && opts.timestampColumn) {
+    kinds[opts.timestampColumn] = 'timestamp';
+    columns.push(opts.timestampColumn);
+  }
+  const cur = await readTable(opts.current, {
+    columns,
+    kinds,
+    onProgress: opts.onProgress && ((b, t) => opts.onProgress!('current', b, t)),
+  });
+
+  const rules: Rule[] = effectiveRules(features, null);
+  for (const [metric, threshold] of opts.thresholds ?? []) {
+    getMetric(metric);
+    for (const f of features) {
+      const i = rules.findIndex((r) => r.feature === f.name && r.metric === metric);
+      if (i >= 0) rules.splice(i, 1);
+      rules.push({ feature: f.name, metric, threshold });
+    }
+  }
+
+  const evaluate = (start: number, end: number, rows: RowList | null, count: number): WindowResult =>
+    evaluateWindow(
+      {
+        modelId: 'compare',
+        modelVersion: 'reference',
+        start,
+        end,
+        rows: count,
+        features,
+        column: (name) => currentColumn(cur.columns.get(name)!, rows, cur.rows),
+      },
+      snapshot,
+      rules,
+    );
+
+  const windows: CompareWindow[] = [];
+  if (!spec) {
+    windows.push(toCompareWindow(evaluate(0, 0, null, cur.rows), false));
+  } else {
+    const times = (cur.columns.get(opts.timestampColumn!) as { values: Float64Array }).values;
+    for (const w of groupByWindow(spec, times, opts.current, opts.timestampColumn!)) {
+      windows.push(toCompareWindow(evaluate(w.start, w.end, w.rows, w.rows.length), true));
+    }
+  }
+  return { reference: { rows: referenceRows }, windows };
+}
+
+// ------------------------------------------------------------------ the table for people
+
+/** A number in a few significant digits; tiny and huge ones in exponent form. */
+export function formatNumber(x: number): string {
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a < 1e-3 || a >= 1e6) return x.toExponential(2);
+  return String(Number(x.toPrecision(4)));
+}
+
+/**
+ * How far past (or short of) its threshold a feature is, for sorting: the largest, over its
+ * metrics with a threshold, of log(threshold / p) for tests and log(value / threshold) for
+ * distances. Positive means drift. Logarithms keep p-values like 1e-320 apart instead of all
+ * overflowing to Infinity.
+ */
+export function severity(f: CompareFeature): number {
+  let worst = -Infinity;
+  for (const [name, m] of Object.entries(f.metrics)) {
+    if (m.threshold === null) continue;
+    const scored = scoredValue({ metric: name, value: m.value, p_value: m.p_value ?? null, threshold: m.threshold, drift: m.drift });
+    const s = getMetric(name).direction === 'pvalue'
+      ? Math.log(m.threshold) - Math.log(Math.max(scored, Number.MIN_VALUE))
+      : Math.log(Math.max(scored, Number.MIN_VALUE)) - Math.log(Math.max(m.threshold, Number.MIN_VALUE));
+    if (s > worst) worst = s;
+  }
+  return worst;
+}
+
+/** Descending severity; features without thresholded metrics (-Infinity) last. */
+function bySeverity(a: CompareFeature, b: CompareFeature): number {
+  const sa = severity(a);
+  const sb = severity(b);
+  return sa === sb ? 0 : sb > sa ? 1 : -1;
+}
+
+function drifted(f: CompareFeature): boolean {
+  return Object.values(f.metrics).some((m) => m.drift);
+}
+
+/** The report as aligned text tables, one per window, most drifted features first. */
+export function formatTable(report: CompareReport): string {
+  const out: string[] = [];
+  const windowed = report.windows.some((w) => w.start !== null);
+  out.push(`reference: ${report.reference.rows} rows; ${windowed ? `${report.windows.length} window${report.windows.length === 1 ? '' : 's'}` : 'current file as one window'}`);
+  let anyDrift = false;
+  for (const w of report.windows) {
+    out.push('');
+    out.push(w.start === null ? `whole current file: ${w.rows} rows` : `window ${w.start} .. ${w.end}: ${w.rows} rows`);
+    const metricNames: string[] = [];
+    for (const f of Object.values(w.features)) for (const m of Object.keys(f.metrics)) if (!metricNames.includes(m)) metricNames.push(m);
+    // Registry order, whatever order features came in.
+    metricNames.sort((a, b) => orderOf(a) - orderOf(b));
+    const entries = Object.entries(w.features).sort(([an, a], [bn, b]) =>
+      Number(drifted(b)) - Number(drifted(a)) || bySeverity(a, b) || (an < bn ? -1 : an > bn ? 1 : 0));
+    const header = ['feature', 'kind', 'count', 'missing', ...metricNames.map((m) => (getMetric(m).direction === 'pvalue' ? `${m} p` : m))];
+    const rows = entries.map(([name, f]) => [
+      name,
+      f.kind,
+      String(f.count),
+      String(f.missing),
+      ...metricNames.map((m) => {
+        const r = f.metrics[m];
+        if (!r) return '-';
+        const shown = r.p_value !== undefined ? r.p_value : r.value;
+        return `${formatNumber(shown)}${r.drift ? ' *' : '  '}`;
+      }),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    out.push(line(header));
+    for (const r of rows) out.push(line(r));
+    const n = entries.filter(([, f]) => drifted(f)).length;
+    if (n > 0) anyDrift = true;
+    out.push(`${n} of ${entries.length} features drifted`);
+  }
+  out.push('');
+  out.push(anyDrift
+    ? '* drift: a test\'s p-value below its threshold, or a distance at or above its threshold. Tests (ks, chi2) show p-values; others their value.'
+    : 'No drift. Tests (ks, chi2) show p-values; others their value.');
+  return `${out.join('\n')}\n`;
+}
+
+function orderOf(metric: string): number {
+  const names = [...metricsForKind('numeric'), ...metricsForKind('categorical')].map((d) => d.name);
+  const i = names.indexOf(metric);
+  return i < 0 ? names.length : i;
+}
