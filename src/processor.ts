@@ -252,7 +252,12 @@ export class Processor {
   }
 
   /** A partition was assigned; restore its checkpoint (from the committed offset's metadata). */
-  assignPartition(partition: number, checkpoint: Checkpoint | null): void {
+  /**
+   * A partition was assigned; restore its checkpoint (from the committed offset's metadata). The
+   * alert state of its models is rebuilt from `alertHistory` (the alerts topic, oldest first): only
+   * alerts of windows that had closed by the checkpoint count, since later windows are replayed.
+   */
+  assignPartition(partition: number, checkpoint: Checkpoint | null, alertHistory: readonly DriftAlert[] = []): void {
     this.partitions.set(partition, { lastOffset: -1, replayUpTo: checkpoint?.upTo ?? -1 });
     if (!checkpoint) return;
     for (const [id, t] of Object.entries(checkpoint.streamTime)) {
@@ -261,6 +266,10 @@ export class Processor {
       const st = this.modelState(model);
       st.partitions.add(partition);
       if (t > st.streamTime) st.streamTime = t;
+      const closed = alertHistory
+        .filter((a) => a.model_id === id && a.window_end + model.window.graceMs <= st.streamTime)
+        .sort((a, b) => a.window_start - b.window_start);
+      for (const a of closed) this.alerts.restore(a);
     }
   }
 

@@ -1,0 +1,93 @@
+/**
+ * The Kafka client, built from the validated config: brokers, client id, TLS and SASL. Secrets are
+ * read from environment variables or files named in the config, never from the config itself, and
+ * never logged.
+ */
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
+
+function readSecret(path: string, env: string | undefined, file: string | undefined): string {
+  if (env) {
+    const v = process.env[env];
+    if (v === undefined || v === '') throw new ConfigError(path, `environment variable ${env} is not set`);
+    return v;
+  }
+  try {
+    return readFileSync(file!, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(path, `cannot read the secret file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function readFile(path: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** kafkajs logs through pino at warn and above (kafkajs is chatty at info). */
+function kafkaLogCreator(log: Logger) {
+  return () => ({ level, log: entry }: { level: number; log: { message: string } & Record<string, unknown> }) => {
+    const { message, ...rest } = entry;
+    delete (rest as Record<string, unknown>).timestamp;
+    // kafkajs reports retriable conditions (a coordinator still loading, a broker restarting) at
+    // error level and retries them itself; driftline logs its own failures at error.
+    if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(rest, `kafkajs: ${message}`);
+  };
+}
+
+export function kafkaClientConfig(config: Config, log?: Logger): KafkaConfig {
+  const k = config.kafka;
+  const out: KafkaConfig = {
+    clientId: k.clientId,
+    brokers: k.brokers,
+    connectionTimeout: k.connectionTimeoutMs,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+  };
+  if (log) out.logCreator = kafkaLogCreator(log);
+  if (k.ssl) {
+    out.ssl = {
+      rejectUnauthorized: k.ssl.rejectUnauthorized,
+      ca: k.ssl.caFile ? [readFile('kafka.ssl.caFile', k.ssl.caFile)] : undefined,
+      cert: k.ssl.certFile ? readFile('kafka.ssl.certFile', k.ssl.certFile) : undefined,
+      key: k.ssl.keyFile ? readFile('kafka.ssl.keyFile', k.ssl.keyFile) : undefined,
+    };
+  }
+  if (k.sasl) {
+    const password = readSecret('kafka.sasl', k.sasl.passwordEnv, k.sasl.passwordFile);
+    out.sasl = { mechanism: k.sasl.mechanism, username: k.sasl.username, password } as SASLOptions;
+  }
+  return out;
+}
+
+export function createKafka(config: Config, log?: Logger): Kafka {
+  return new Kafka(kafkaClientConfig(config, log));
+}
+
+/** Creates the configured topics that do not exist yet. Returns the names it created. */
+export async function createTopics(kafka: Kafka, config: Config, opts: { partitions?: number } = {}): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const t = config.topics;
+    const DAY = 86_400_000;
+    const specs = [
+      { topic: t.inference, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(7 * DAY) }] },
+      { topic: t.training, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] },
+      { topic: t.results, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(30 * DAY) }] },
+      { topic: t.alerts, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(90 * DAY) }] },
+      { topic: t.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * DAY) }] },
+    ].filter((s) => !existing.has(s.topic));
+    if (specs.length > 0) await admin.createTopics({ topics: specs.map((s) => ({ ...s, replicationFactor: -1 })), waitForLeaders: true });
+    return specs.map((s) => s.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
