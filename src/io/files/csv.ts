@@ -41,7 +41,7 @@ export class CsvTokenizer {
   /** Current physical line (1-based), counting line breaks inside quoted fields too. */
   private line = 1;
   private recordLine = 1;
-  /** Whether the current record has any content (a blank line has none and is skipped). */
+  /** Whether the current record has begun (so a line break ends a record, not a blank line). */
   private recordHasContent = false;
 
   constructor(
@@ -50,13 +50,13 @@ export class CsvTokenizer {
   ) {}
 
   private endField(text: string): void {
-    if (text.length > 0 || this.fieldIndex > 0) this.recordHasContent = true;
+    this.recordHasContent = true;
     this.onField(this.fieldIndex++, text);
     this.pending = '';
   }
 
   private endRecord(): void {
-    if (this.recordHasContent || this.fieldIndex > 1) this.onRecord(this.fieldIndex, this.recordLine);
+    this.onRecord(this.fieldIndex, this.recordLine);
     this.fieldIndex = 0;
     this.recordHasContent = false;
     this.state = State.FieldStart;
@@ -79,13 +79,18 @@ export class CsvTokenizer {
           } else if (c === COMMA) {
             this.endField('');
           } else if (c === LF) {
-            this.endField('');
-            this.endRecord();
+            // After a separator: a last, empty field. At the start of a line: a blank line, skipped.
+            if (this.fieldIndex > 0) {
+              this.endField('');
+              this.endRecord();
+            }
             this.line++;
           } else if (c !== CR) {
+            // The first character of an unquoted field: the Unquoted state takes it from here.
             // (A CR outside quotes is dropped: CRLF ends a record like LF.)
             this.state = State.Unquoted;
             runStart = i;
+            break;
           }
           i++;
           break;
