@@ -5,6 +5,7 @@
  * strings, dictionaries and booleans as categories, timestamps as epoch milliseconds.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { RecordBatchReader, type RecordBatch, type Vector } from 'apache-arrow';
 import { FileInputError } from '../../errors.js';
 import { missingColumnError, type RowSource } from './two-pass.js';
@@ -20,8 +21,27 @@ export class ArrowSource implements RowSource {
     return this.scan([], () => {});
   }
 
+  /** Checks the first bytes: "ARROW1" starts the file format, 0xFFFFFFFF a stream message. */
+  private async checkMagic(): Promise<void> {
+    const head = Buffer.alloc(6);
+    try {
+      const fd = await open(this.file, 'r');
+      try {
+        await fd.read(head, 0, 6, 0);
+      } finally {
+        await fd.close();
+      }
+    } catch (err) {
+      throw new FileInputError(this.file, `cannot read the file: ${(err as Error).message}`);
+    }
+    if (head.toString('latin1') !== 'ARROW1' && head.readUInt32LE(0) !== 0xffffffff) {
+      throw new FileInputError(this.file, 'not an Arrow IPC file (it starts neither with ARROW1 nor with an Arrow stream message)');
+    }
+  }
+
   async scan(wanted: readonly string[], onRow: (cells: Cell[], record: number) => void, onBytes?: (bytesRead: number) => void): Promise<string[]> {
     const file = this.file;
+    await this.checkMagic();
     const stream = createReadStream(file);
     let names: string[] | null = null;
     const cells: Cell[] = wanted.map(() => null);
@@ -47,7 +67,7 @@ export class ArrowSource implements RowSource {
     } catch (err) {
       if (err instanceof FileInputError) throw err;
       const e = err as NodeJS.ErrnoException;
-      throw new FileInputError(file, e.code ? `cannot read the file: ${e.message}` : `not a readable Arrow IPC file: ${e.message}`);
+      throw new FileInputError(file, e.syscall ? `cannot read the file: ${e.message}` : `not a readable Arrow IPC file: ${e.message}`);
     } finally {
       stream.destroy();
     }

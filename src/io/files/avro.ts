@@ -9,14 +9,18 @@ import { FileInputError } from '../../errors.js';
 import { missingColumnError, type RowSource } from './two-pass.js';
 import type { Cell } from './values.js';
 
-/** Names of the fields of a record type whose logical type is timestamp-micros. */
-function microsFields(type: avro.Type): Set<string> {
+/**
+ * Names of the record fields whose logical type is timestamp-micros, read from the writer schema
+ * in the file header (avsc drops logical types it has no implementation for from its types).
+ */
+function microsFields(header: { meta?: Record<string, Buffer> } | undefined): Set<string> {
   const out = new Set<string>();
-  const fields = (type as unknown as { fields?: { name: string; type: avro.Type }[] }).fields ?? [];
-  for (const f of fields) {
-    const schema = JSON.stringify(f.type.schema());
-    if (schema.includes('"timestamp-micros"')) out.add(f.name);
-  }
+  const text = header?.meta?.['avro.schema']?.toString('utf8');
+  if (!text) return out;
+  const schema = JSON.parse(text) as { fields?: { name: string; type: unknown }[] };
+  const isMicros = (t: unknown): boolean =>
+    Array.isArray(t) ? t.some(isMicros) : typeof t === 'object' && t !== null && (t as { logicalType?: string }).logicalType === 'timestamp-micros';
+  for (const f of schema.fields ?? []) if (isMicros(f.type)) out.add(f.name);
   return out;
 }
 
@@ -56,13 +60,13 @@ export class AvroSource implements RowSource {
         decoder.destroy();
         if (err instanceof FileInputError) return reject(err);
         const e = err as NodeJS.ErrnoException;
-        reject(new FileInputError(file, e.code ? `cannot read the file: ${e.message}` : `not a readable Avro object container file: ${e.message}`));
+        reject(new FileInputError(file, e.syscall ? `cannot read the file: ${e.message}` : `not a readable Avro object container file: ${e.message}`));
       };
-      decoder.on('metadata', (type: avro.Type) => {
+      decoder.on('metadata', (type: avro.Type, _codec: string, header: { meta?: Record<string, Buffer> }) => {
         const fields = (type as unknown as { fields?: { name: string }[] }).fields;
         if (!fields) return fail(new FileInputError(file, `the records are of type ${type.typeName}, not a record type with named fields`));
         names = fields.map((f) => f.name);
-        micros = microsFields(type);
+        micros = microsFields(header);
         const absent = wanted.filter((c) => !names!.includes(c));
         if (absent.length > 0) fail(missingColumnError(file, absent, names));
       });

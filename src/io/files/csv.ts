@@ -203,7 +203,7 @@ export async function* readChunks(file: string, onBytes?: (bytesRead: number) =>
   } catch (err) {
     if (err instanceof FileInputError) throw err;
     const e = err as NodeJS.ErrnoException;
-    if (e.code) throw new FileInputError(file, `cannot read the file: ${e.message}`);
+    if (e.syscall) throw new FileInputError(file, `cannot read the file: ${e.message}`);
     throw err;
   } finally {
     stream.destroy();
