@@ -7,7 +7,8 @@
  */
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Message } from 'kafkajs';
+import { Partitioners, type Message } from 'kafkajs';
+import { pino } from 'pino';
 import { encodeEvent, type EventKind, type PlainEvent } from '../codec/event.js';
 import { loadTypes } from '../codec/schemas.js';
 import { loadConfig, type ModelConfig } from '../config.js';
@@ -101,6 +102,10 @@ export function* rowsToEvents(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function registerProduce(program: Command): void {
+  // `produce --version V` names the model version, but the root command has its own --version
+  // (print driftline's version) that commander would otherwise match anywhere on the line.
+  // Positional options: root options count only before the subcommand (`driftline --version`).
+  program.enablePositionalOptions();
   program
     .command('produce')
     .description('Produce the rows of a file (CSV, JSON Lines, Arrow IPC or Avro) to Kafka as inference or training events of a configured model')
@@ -135,10 +140,12 @@ export function registerProduce(program: Command): void {
       const types = loadTypes();
       const type = flags.kind === 'inference' ? types.inference : types.training;
       const topic = flags.kind === 'inference' ? config.topics.inference : config.topics.training;
-      const kafka = createKafka(config);
+      // kafkajs logs errors only, as JSON on stderr. Its warnings here are expected: retries are
+      // bounded on purpose (a CLI should fail rather than hang; rerunning may duplicate events).
+      const kafka = createKafka(config, pino({ level: 'error', base: undefined }, pino.destination(2)));
       // Idempotent: a retried batch is not written twice. acks -1 (all in-sync replicas) is
       // required by idempotence anyway; one request in flight keeps batches in order.
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       const bar = new ProgressBar({ label: `producing ${basename(flags.file)}`, total: table.rows });
       const started = Date.now();
       let sent = 0;
@@ -177,6 +184,7 @@ export function registerProduce(program: Command): void {
         await producer.disconnect().catch(() => {});
       }
       const seconds = (Date.now() - started) / 1000;
-      process.stdout.write(`produced ${sent} ${flags.kind} events for ${model.id} v${flags.version} to ${topic} in ${seconds.toFixed(1)} s\n`);
+      const version = /^v/i.test(flags.version) ? flags.version : `v${flags.version}`;
+      process.stdout.write(`produced ${sent} ${flags.kind} events for ${model.id} ${version} to ${topic} in ${seconds.toFixed(1)} s\n`);
     });
 }
