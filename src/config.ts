@@ -60,6 +60,8 @@ const model = z.strictObject({
   /** Metrics computed in every window (all that apply to each feature's kind when absent). */
   metrics: z.array(z.string().refine((m) => METRICS.has(m), { message: `unknown metric; valid metrics are: ${METRIC_NAMES.join(', ')}` })).optional(),
   rules: z.array(rule).optional(),
+  /** A feature with fewer values than this in a window gets metrics but no verdict: no drift flag, no alert change. */
+  minRows: z.number().int().min(1).default(30),
 });
 
 export const configSchema = z.strictObject({
@@ -122,6 +124,8 @@ export interface ModelConfig {
   readonly metricsByFeature: ReadonlyMap<string, readonly string[]>;
   /** Explicit rules, or null to use the defaults. */
   readonly rules: readonly RuleConfig[] | null;
+  /** Features with fewer values in a window get metrics but no verdict. */
+  readonly minRows: number;
 }
 export interface Config extends Omit<RawConfig, 'models'> {
   readonly models: readonly ModelConfig[];
@@ -178,7 +182,7 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = {}): Config
       const list = metricsByFeature.get(f.name)!;
       if (!list.includes(r.metric)) metricsByFeature.set(f.name, [...list, r.metric]);
     });
-    return { id: m.id, window, features, metricsByFeature, rules: m.rules ?? null };
+    return { id: m.id, window, features, metricsByFeature, rules: m.rules ?? null, minRows: m.minRows };
   });
   return { ...raw, models };
 }

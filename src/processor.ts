@@ -418,11 +418,12 @@ export class Processor {
         rows: w.columns.rows,
         features: model.features.map((f) => ({ name: f.name, kind: f.kind, metrics: model.metricsByFeature.get(f.name)! })),
         column: (name) => currentColumn(w, model, name, st),
+        minRows: model.minRows,
       },
       snapshot,
       st.rules,
     );
-    const alerts = this.alerts.update(result, st.rules, snapshot?.rows ?? 0, w.end + model.window.graceMs);
+    const alerts = this.alerts.update(result, st.rules, snapshot?.rows ?? 0, w.end + model.window.graceMs, model.minRows);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     this.obs.windowClosed(result, seconds);
     this.out.results.push({ key: model.id, value: result });

@@ -8,6 +8,7 @@ import { DriftlineError } from '../errors.js';
 import { registerCompare } from './compare.js';
 import { registerProduce } from './produce.js';
 import { registerRun } from './run.js';
+import { registerSimulate } from './simulate.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('driftline')
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRun(program);
   registerProduce(program);
   registerCompare(program);
+  registerSimulate(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -47,13 +47,13 @@ export class AlertTracker {
    * The alerts a window result causes. `detectedAt` is the event time at which the window became
    * final (its end plus grace): a function of the window, so replays write identical alerts.
    */
-  update(result: WindowResult, rules: readonly Rule[], referenceRows: number, detectedAt: number): DriftAlert[] {
+  update(result: WindowResult, rules: readonly Rule[], referenceRows: number, detectedAt: number, minRows = 1): DriftAlert[] {
     if (result.status !== 'OK') return [];
     const alerts: DriftAlert[] = [];
     for (const rule of rules) {
       const f = result.features.find((x) => x.feature === rule.feature);
       const m = f?.metrics.find((x) => x.metric === rule.metric);
-      if (!m) continue; // no data for this feature in this window: state unchanged
+      if (!m || f!.count < minRows) continue; // too little data for a verdict: state unchanged
       const key = alertKey(result.model_id, result.model_version, rule.feature, rule.metric);
       const drift = m.threshold === rule.threshold ? m.drift : false;
       const was = this.firing.has(key);

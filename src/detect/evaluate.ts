@@ -121,6 +121,7 @@ export function evaluateFeature(
   current: CurrentColumn,
   metrics: readonly string[],
   thresholds: ReadonlyMap<string, number>,
+  minRows = 1,
 ): FeatureResult {
   const out: FeatureResult = { feature: name, kind: ref.kind === 'numeric' ? 'NUMERIC' : 'CATEGORICAL', count: 0, missing: current.missing, metrics: [] };
   let compute: (metric: string) => Raw;
@@ -145,7 +146,8 @@ export function evaluateFeature(
     if (!Number.isFinite(value) || (pValue !== null && !Number.isFinite(pValue))) continue;
     const threshold = thresholds.get(metric) ?? def.defaultThreshold;
     const scored = def.direction === 'pvalue' ? pValue ?? value : value;
-    out.metrics.push({ metric, value, p_value: pValue, threshold, drift: threshold === null ? false : crosses(def, scored, threshold) });
+    const verdict = threshold !== null && out.count >= minRows;
+    out.metrics.push({ metric, value, p_value: pValue, threshold, drift: verdict ? crosses(def, scored, threshold!) : false });
   }
   return out;
 }
@@ -163,6 +165,8 @@ export interface WindowInput {
   rows: number;
   features: readonly { name: string; kind: FeatureKind; metrics: readonly string[] }[];
   column: (feature: string) => CurrentColumn;
+  /** Features with fewer values get metrics but no drift verdict (default 1). */
+  minRows?: number;
 }
 
 /** Evaluates a closed window; a null reference gives a NO_REFERENCE result with counts only. */
@@ -178,7 +182,7 @@ export function evaluateWindow(input: WindowInput, reference: ReferenceSnapshot 
     }
     const thresholds = new Map<string, number>();
     for (const r of rules) if (r.feature === f.name) thresholds.set(r.metric, r.threshold);
-    features.push(evaluateFeature(f.name, snap, current, f.metrics, thresholds));
+    features.push(evaluateFeature(f.name, snap, current, f.metrics, thresholds, input.minRows ?? 1));
   }
   return {
     result_id: stableId('result', input.modelId, input.modelVersion, input.start, input.end),

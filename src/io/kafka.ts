@@ -4,7 +4,7 @@
  * never logged.
  */
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -50,7 +50,9 @@ export function kafkaClientConfig(config: Config, log?: Logger): KafkaConfig {
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
   };
+  // Without a logger (short CLI commands), kafkajs stays quiet but for errors.
   if (log) out.logCreator = kafkaLogCreator(log);
+  else out.logLevel = logLevel.ERROR;
   if (k.ssl) {
     out.ssl = {
       rejectUnauthorized: k.ssl.rejectUnauthorized,
@@ -90,4 +92,19 @@ export async function createTopics(kafka: Kafka, config: Config, opts: { partiti
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * The producer driftline uses everywhere: idempotent (no duplicates from its own retries), one
+ * request in flight (keeps order), retrying for as long as it takes while a broker is away; sends
+ * are awaited with acks=all by the callers.
+ */
+export function idempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
+  });
 }

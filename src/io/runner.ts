@@ -11,7 +11,7 @@
  * 4. On SIGTERM/SIGINT: stop fetching, publish what is pending, commit, disconnect.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer, type IHeaders } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, type Kafka, type Producer, type IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
@@ -19,7 +19,7 @@ import { loadTypes, type AvroTypes } from '../codec/schemas.js';
 import type { DriftAlert } from '../detect/alerts.js';
 import { Instrumentation } from '../instrumentation.js';
 import { Processor, type Checkpoint, type Clock, type InRecord, type Outputs } from '../processor.js';
-import { createKafka } from './kafka.js';
+import { createKafka, idempotentProducer } from './kafka.js';
 import { startHttp, type HttpEndpoint } from './http.js';
 
 export interface RunnerDeps {
@@ -103,7 +103,7 @@ export class Runner {
         await admin.connect();
         await admin.listTopics();
         await admin.disconnect();
-        this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 } });
+        this.producer = idempotentProducer(this.kafka);
         await this.producer.connect();
         this.log.info({ brokers: this.deps.config.kafka.brokers }, 'connected to Kafka');
         return;

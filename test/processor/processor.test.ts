@@ -253,3 +253,19 @@ describe('checkpoints', () => {
     }
   });
 });
+
+describe('minimum rows', () => {
+  it('gives a window with fewer values than minRows metrics but no verdict, and leaves alert state alone', () => {
+    const d = new TestDriver(config({ size: '1h', idle: '1h' }, { minRows: 50 }));
+    train(d, 1000);
+    const r = rng(5);
+    serve(d, 0, 400, true, r); // drifted, enough rows: FIRING
+    for (let i = 0; i < 10; i++) d.inference('m', 'v1', H + i, { x: 0, y: 10, c: 'a' }); // 10 undrifted rows
+    d.inference('m', 'v1', 2 * H, { x: 0, y: 10, c: 'a' });
+    expect(d.out.results.map((x) => x.value.rows)).toEqual([400, 10]);
+    const small = d.out.results[1].value.features.find((f) => f.feature === 'x')!;
+    expect(small.metrics.length).toBeGreaterThan(0);
+    expect(small.metrics.every((m) => m.drift === false)).toBe(true);
+    expect(d.out.alerts.map((a) => a.value.status)).toEqual(['FIRING', 'FIRING']); // no RESOLVED from 10 rows
+  });
+});
