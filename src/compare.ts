@@ -126,28 +126,36 @@ async function chooseColumns(opts: CompareOptions): Promise<{ names: string[]; f
   return { names, forced };
 }
 
-/** Feeds every reference row into a ReferenceProfile, exactly as the processor feeds training events. */
-function buildReference(table: TableData, features: readonly Feature[], bins: number): ReferenceSnapshot {
-  const profile = new ReferenceProfile('compare', 'reference', features.map((f) => ({ name: f.name, kind: f.kind, bins })), table.rows);
-  const cols = features.map((f) => table.columns.get(f.name)!);
-  for (let i = 0; i < table.rows; i++) {
-    features.forEach((f, k) => {
-      const col = cols[k];
-      if (f.kind === 'numeric') {
-        const r = profile.numericFeature(f.name)!;
-        const x = (col as NumericColumnData).values[i];
+/**
+ * Feeds every reference row into a ReferenceProfile, as the processor feeds training events, and
+ * returns its snapshot. Features are independent in a profile, so it is fed one column at a time,
+ * and each column is dropped from `columns` once fed: the file's columns and the profile's copies
+ * are never all in memory at once. The profile itself is garbage once the snapshot is taken.
+ */
+function buildReference(columns: Map<string, ColumnData>, rows: number, features: readonly Feature[], bins: number): ReferenceSnapshot {
+  const profile = new ReferenceProfile('compare', 'reference', features.map((f) => ({ name: f.name, kind: f.kind, bins })), rows);
+  for (const f of features) {
+    const col = columns.get(f.name)!;
+    if (f.kind === 'numeric') {
+      const r = profile.numericFeature(f.name)!;
+      const values = (col as NumericColumnData).values;
+      for (let i = 0; i < rows; i++) {
+        const x = values[i];
         if (Number.isNaN(x)) r.addMissing();
         else r.add(x);
-      } else {
-        const r = profile.categoricalFeature(f.name)!;
-        const c = col as CategoricalColumnData;
-        const code = c.codes[i];
-        if (code < 0) r.addMissing();
-        else r.add(c.dictionary[code]);
       }
-    });
-    profile.rowAdded();
+    } else {
+      const r = profile.categoricalFeature(f.name)!;
+      const { codes, dictionary } = col as CategoricalColumnData;
+      for (let i = 0; i < rows; i++) {
+        const code = codes[i];
+        if (code < 0) r.addMissing();
+        else r.add(dictionary[code]);
+      }
+    }
+    columns.delete(f.name);
   }
+  for (let i = 0; i < rows; i++) profile.rowAdded();
   return profile.snapshot();
 }
 
@@ -261,8 +269,9 @@ export async function compareFiles(opts: CompareOptions): Promise<CompareReport>
     return { name, kind, metrics: metricsFor(kind, opts.metrics) };
   });
   const referenceRows = refTable.rows;
-  const snapshot = buildReference(refTable, features, bins);
+  const refColumns = new Map(refTable.columns);
   refTable = null;
+  const snapshot = buildReference(refColumns, referenceRows, features, bins);
 
   // Current: the features with the reference's kinds (a numeric reference column makes a
   // non-numeric current cell an error, not a silent change of kind), plus the timestamps.
