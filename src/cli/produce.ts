@@ -7,13 +7,13 @@
  */
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { Partitioners, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { pino } from 'pino';
 import { encodeEvent, type EventKind, type PlainEvent } from '../codec/event.js';
 import { loadTypes } from '../codec/schemas.js';
 import { loadConfig, type ModelConfig } from '../config.js';
 import { ConfigError, FileInputError, KafkaIoError } from '../errors.js';
-import { createKafka } from '../io/kafka.js';
+import { createKafka, idempotentProducer } from '../io/kafka.js';
 import { readTable, type ColumnData, type ColumnKind, type TableData } from '../io/files/index.js';
 import { ProgressBar } from './progress.js';
 
@@ -140,12 +140,11 @@ export function registerProduce(program: Command): void {
       const types = loadTypes();
       const type = flags.kind === 'inference' ? types.inference : types.training;
       const topic = flags.kind === 'inference' ? config.topics.inference : config.topics.training;
-      // kafkajs logs errors only, as JSON on stderr. Its warnings here are expected: retries are
-      // bounded on purpose (a CLI should fail rather than hang; rerunning may duplicate events).
+      // kafkajs logs errors only, as JSON on stderr.
       const kafka = createKafka(config, pino({ level: 'error', base: undefined }, pino.destination(2)));
-      // Idempotent: a retried batch is not written twice. acks -1 (all in-sync replicas) is
-      // required by idempotence anyway; one request in flight keeps batches in order.
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      // The shared producer: idempotent (a retried batch is not written twice), one request in
+      // flight (batches stay in order); every send waits for all in-sync replicas (acks -1).
+      const producer = idempotentProducer(kafka);
       const bar = new ProgressBar({ label: `producing ${basename(flags.file)}`, total: table.rows });
       const started = Date.now();
       let sent = 0;
