@@ -36,6 +36,8 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
+# Whether the caller chose a version (matters when a broker of another version already runs).
+VERSION_EXPLICIT="${KAFKA_VERSION:+yes}"
 KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
@@ -50,15 +52,34 @@ CLIENT_CONFIG="$STATE_DIR/client.properties"
 PID_FILE="$STATE_DIR/broker.pid"
 LOG_FILE="$STATE_DIR/broker.log"
 
-JARS_DIR="$SCRIPT_DIR/target/kafka-$KAFKA_VERSION"
-LIBS_DIR="$JARS_DIR/libs"
+VERSION_FILE="$STATE_DIR/broker.version"   # version of the broker that runs on this port
 
-# Kafka 3.x logs via reload4j (log4j 1.x); Kafka 4.x via log4j2. Pick jars + config format.
-case "$KAFKA_VERSION" in
-  0.* | 1.* | 2.*) echo "kafka.sh: KAFKA_VERSION=$KAFKA_VERSION is too old (need 3.x or 4.x, KRaft)" >&2; exit 2 ;;
-  3.*) LOGGING=reload4j ;;
-  *) LOGGING=log4j2 ;;
-esac
+# Selects the Kafka version whose jars we use: sets KAFKA_VERSION, JARS_DIR, LIBS_DIR, LOGGING.
+# Kafka 3.x logs via reload4j (log4j 1.x); Kafka 4.x via log4j2.
+use_version() {
+  KAFKA_VERSION="$1"
+  JARS_DIR="$SCRIPT_DIR/target/kafka-$KAFKA_VERSION"
+  LIBS_DIR="$JARS_DIR/libs"
+  case "$KAFKA_VERSION" in
+    0.* | 1.* | 2.*) echo "kafka.sh: KAFKA_VERSION=$KAFKA_VERSION is too old (need 3.x or 4.x, KRaft)" >&2; exit 2 ;;
+    3.*) LOGGING=reload4j ;;
+    *) LOGGING=log4j2 ;;
+  esac
+}
+use_version "$KAFKA_VERSION"
+
+# A broker already runs on this port: talk to it with the jars (and log setup) of its own
+# version, which need not be the KAFKA_VERSION asked for now.
+use_running_version() {
+  local running
+  running="$(cat "$VERSION_FILE" 2>/dev/null || true)"
+  if [[ -n "$running" && "$running" != "$KAFKA_VERSION" ]]; then
+    [[ -n "$VERSION_EXPLICIT" ]] && say "note: the running broker is Apache Kafka $running, not KAFKA_VERSION=$KAFKA_VERSION"
+    use_version "$running"
+  fi
+  [[ -f "$JARS_DIR/.complete" ]] || cmd_fetch
+  write_config_if_missing
+}
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
@@ -312,7 +333,7 @@ cmd_start() {
       cmd_stop
     else
       # Started by someone else a moment ago? Make sure it answers before we report success.
-      write_config_if_missing
+      use_running_version
       if ! broker_answers; then wait_until_ready "$pid"; fi
       say "already running (pid $pid) at $HOST:$KAFKA_PORT"
       return 0
@@ -332,6 +353,9 @@ cmd_start() {
   command -v java >/dev/null || die "java not found on PATH (Kafka needs Java 17+)"
 
   if $fresh; then
+    case "$(cd "$KAFKA_DATA_DIR" 2>/dev/null && pwd || echo "$KAFKA_DATA_DIR")" in
+      / | "$HOME" | "$REPO_ROOT") die "refusing to wipe KAFKA_DATA_DIR=$KAFKA_DATA_DIR" ;;
+    esac
     say "--fresh: wiping ${KAFKA_DATA_DIR#"$REPO_ROOT"/}"
     rm -rf "$KAFKA_DATA_DIR"
   fi
@@ -354,6 +378,7 @@ cmd_start() {
     </dev/null >>"$LOG_FILE" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"
+  echo "$KAFKA_VERSION" >"$VERSION_FILE"
 
   wait_until_ready "$pid"
   say "ready: Apache Kafka $KAFKA_VERSION at $HOST:$KAFKA_PORT (pid $pid, $((SECONDS - started)) s)"
@@ -388,14 +413,14 @@ cmd_stop() {
       sleep 0.1
     done
   fi
-  rm -f "$PID_FILE"
+  rm -f "$PID_FILE" "$VERSION_FILE"
   say "stopped"
 }
 
 cmd_status() {
   local pid
   if pid="$(running_pid)"; then
-    write_config_if_missing
+    use_running_version
     if broker_answers; then
       say "running (pid $pid) at $HOST:$KAFKA_PORT, Apache Kafka $KAFKA_VERSION"
       return 0
@@ -434,7 +459,14 @@ main() {
     fetch) cmd_fetch ;;
     start) cmd_start "$@" ;;
     stop) cmd_stop ;;
-    restart) cmd_stop; cmd_start "$@" ;;
+    restart)
+      # Come back with the same version unless KAFKA_VERSION says otherwise.
+      if [[ -z "$VERSION_EXPLICIT" && -s "$VERSION_FILE" ]] && running_pid >/dev/null; then
+        use_version "$(cat "$VERSION_FILE")"
+      fi
+      cmd_stop
+      cmd_start "$@"
+      ;;
     status) cmd_status ;;
   esac
 }
