@@ -78,6 +78,8 @@ async function obtainBroker(): Promise<{ brokers: string; how: string; teardown:
   const wasRunning = (await runKafkaSh(['status'], { quiet: true })) === 0;
   const code = await runKafkaSh(['start']);
   if (code !== 0) {
+    // A broker that did not become ready in time may still be running: do not leave it behind.
+    if (!wasRunning) await runKafkaSh(['stop'], { quiet: true });
     throw new Error(
       `No Kafka broker for the integration tests: KAFKA_BROKERS is not set, ` +
         `Docker is not usable (${dockerProblem}), and 'bash deploy/kafka/kafka.sh start' ` +
