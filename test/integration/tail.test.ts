@@ -95,7 +95,7 @@ describe('driftline tail on a real broker', () => {
     const { lines, code, stderr } = await runTail(['alerts', '-c', cfg, '--json', '--from-beginning'], 2);
     expect(lines).toHaveLength(2);
     const [a, b] = lines.map((l) => JSON.parse(l) as DriftAlert);
-    expect(a).toEqual(alert({}));
+    expect(a).toMatchObject(alert({}));
     expect(b).toMatchObject({ alert_id: 'a2', status: 'RESOLVED', model_id: 'credit', feature: 'amount', metric: 'psi', value: 0.04, threshold: 0.25, window_start: T0 + 3 * H });
     expect(stderr).toContain('is not a DriftAlert');
     expect(code).toBe(0);
@@ -111,7 +111,7 @@ describe('driftline tail on a real broker', () => {
   it('prints window results, as JSON and readable', async () => {
     const json = await runTail(['results', '-c', cfg, '--json', '--from-beginning'], 1);
     const r = JSON.parse(json.lines[0]) as WindowResult;
-    expect(r).toEqual(result);
+    expect(r).toMatchObject(result);
     const text = await runTail(['results', '-c', cfg, '--from-beginning'], 1);
     expect(text.lines[0]).toBe('2026-01-05 04:00–05:00  credit v1  1000 rows  OK  drift: amount (psi 0.297 ≥ 0.25, ks 1e-9 < 0.05)');
   });
