@@ -290,6 +290,18 @@ broker_answers() {
     >/dev/null 2>&1
 }
 
+# Best effort: ask for a consumer group's coordinator once, so that the __consumer_offsets
+# topic is created and loaded before the first test's consumer needs it (otherwise the first
+# clients see a few "coordinator is loading / not available" retries).
+warm_up_group_coordinator() {
+  # shellcheck disable=SC2046
+  timeout 30 java $(tool_log_opts) -Xmx128m -XX:TieredStopAtLevel=1 -cp "$(java_cp)" \
+    org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+    --bootstrap-server "$HOST:$KAFKA_PORT" --command-config "$CLIENT_CONFIG" \
+    --describe --group driftline-warm-up --timeout 20000 \
+    >/dev/null 2>&1 || true
+}
+
 wait_until_ready() {
   local pid="$1" deadline=$((SECONDS + KAFKA_START_TIMEOUT))
   say "waiting for the broker to answer Kafka requests on $HOST:$KAFKA_PORT (timeout ${KAFKA_START_TIMEOUT}s) ..."
@@ -381,6 +393,7 @@ cmd_start() {
   echo "$KAFKA_VERSION" >"$VERSION_FILE"
 
   wait_until_ready "$pid"
+  warm_up_group_coordinator
   say "ready: Apache Kafka $KAFKA_VERSION at $HOST:$KAFKA_PORT (pid $pid, $((SECONDS - started)) s)"
 }
 
