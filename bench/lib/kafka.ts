@@ -1,0 +1,161 @@
+/**
+ * Kafka helpers of the benchmarks: topics, a fast producer of pre-encoded bodies, a bare kafkajs
+ * consumer (the baseline), free ports and scraping driftline's /metrics.
+ */
+import { createServer } from 'node:net';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { now, progress, type Bodies, type Topics } from './common.js';
+
+export function kafka(brokers: string, clientId = 'driftline-bench'): Kafka {
+  return new Kafka({ clientId, brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+}
+
+export async function createTopics(k: Kafka, topics: Topics, partitions: number): Promise<void> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topics.inference, numPartitions: partitions },
+        { topic: topics.training, numPartitions: 1 },
+        { topic: topics.alerts, numPartitions: 1 },
+        { topic: topics.results, numPartitions: 1 },
+        { topic: topics.deadLetter, numPartitions: 1 },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(k: Kafka, prefix: string): Promise<void> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    const all = await admin.listTopics();
+    const mine = all.filter((t) => t.startsWith(prefix));
+    if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function producer(k: Kafka): Promise<Producer> {
+  const p = k.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await p.connect();
+  return p;
+}
+
+/**
+ * Sends all bodies, model i to partition i % partitions. One sender per partition sends its
+ * partition's messages strictly in order (one request in flight each: concurrent sends to one
+ * partition may be reordered, which makes events late); partitions go in parallel.
+ */
+export async function produceBodies(k: Kafka, topic: string, bodies: Bodies, partitions: number, opts: { batch?: number } = {}): Promise<{ ms: number }> {
+  const batch = opts.batch ?? 2_000; // per request: a record batch stays under the broker's 1 MB message.max.bytes
+  const p = await producer(k);
+  const t0 = now();
+  const byPartition: number[][] = Array.from({ length: partitions }, () => []);
+  for (let i = 0; i < bodies.length; i++) byPartition[bodies.modelOf[i] % partitions].push(i);
+  let sent = 0;
+  let lastReport = 0;
+  try {
+    await Promise.all(byPartition.map(async (idx, partition) => {
+      for (let i = 0; i < idx.length; i += batch) {
+        const messages = idx.slice(i, i + batch).map((j) => ({ key: bodies.keys[bodies.modelOf[j]], value: bodies.body(j), partition }));
+        await p.send({ topic, messages, acks: 1, compression: CompressionTypes.None });
+        sent += messages.length;
+        if (sent - lastReport >= 100_000 || sent === bodies.length) {
+          lastReport = sent;
+          const s = (now() - t0) / 1000;
+          progress(`  produced ${sent.toLocaleString('en')} / ${bodies.length.toLocaleString('en')} events (${Math.round(sent / s).toLocaleString('en')} ev/s)`);
+        }
+      }
+    }));
+  } finally {
+    await p.disconnect();
+  }
+  return { ms: now() - t0 };
+}
+
+export async function produceMessages(k: Kafka, topic: string, messages: { key: string; value: Buffer }[], batch = 2_000): Promise<void> {
+  const p = await producer(k);
+  try {
+    for (let i = 0; i < messages.length; i += batch) await p.send({ topic, messages: messages.slice(i, i + batch), acks: 1 });
+  } finally {
+    await p.disconnect();
+  }
+}
+
+/**
+ * The baseline: a kafkajs consumer (eachBatch, counting messages only) reading the topic from the
+ * beginning with a fresh group. Rate is measured from the first batch to the last message.
+ */
+export async function bareConsume(k: Kafka, topic: string, expected: number, timeoutMs = 600_000): Promise<{ eps: number; ms: number; startupMs: number }> {
+  const c = k.consumer({ groupId: `bench-bare-${Date.now()}-${Math.random().toString(36).slice(2)}`, allowAutoTopicCreation: false });
+  const tStart = now();
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  let count = 0;
+  let first = 0;
+  let firstCount = 0;
+  let lastReport = 0;
+  const done = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bare consumer timed out after ${timeoutMs} ms with ${count} of ${expected} messages`)), timeoutMs);
+    void c.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        if (first === 0) {
+          first = now();
+          firstCount = batch.messages.length;
+        }
+        count += batch.messages.length;
+        if (count - lastReport >= 200_000) {
+          lastReport = count;
+          progress(`  bare kafkajs consumed ${count.toLocaleString('en')}`);
+        }
+        if (count >= expected) {
+          clearTimeout(timer);
+          resolve(now());
+        }
+      },
+    });
+  });
+  const end = await done;
+  await c.disconnect();
+  const ms = end - first;
+  return { eps: (count - firstCount) / (ms / 1000), ms, startupMs: first - tStart };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sum of a Prometheus metric's samples whose labels include all of `labels`, or null if unreachable. */
+export async function scrape(port: number, name: string, labels: Record<string, string> = {}): Promise<number | null> {
+  let text: string;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    text = await res.text();
+  } catch {
+    return null;
+  }
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    if (!Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

@@ -1,0 +1,191 @@
+/**
+ * 1. Streaming throughput: the same pre-produced topic read by a bare kafkajs consumer and by
+ * `driftline run` (child process), plus Avro decoding alone and processInference alone (no Kafka).
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { EventDecoder, EventView } from '../../src/codec/event.js';
+import { loadTypes } from '../../src/codec/schemas.js';
+import { parseConfig } from '../../src/config.js';
+import { Instrumentation } from '../../src/instrumentation.js';
+import { Processor } from '../../src/processor.js';
+import { configYaml, inferenceBodies, now, outDir, progress, rawConfig, REPO_ROOT, sleep, topicNames, trainingBodies, type Bodies, type Topics } from '../lib/common.js';
+import { bareConsume, createTopics, freePort, kafka, produceBodies, produceMessages, scrape } from '../lib/kafka.js';
+import { formatProfile, summarizeProfile } from '../lib/profile.js';
+
+export interface StreamingResult {
+  events: number;
+  driftline_eps: number | null;
+  bare_kafkajs_eps: number | null;
+  ratio: number | null;
+  decode_only_eps: number | null;
+  process_inference_only_eps: number | null;
+  windows_closed_in_memory: number | null;
+  produce_eps: number | null;
+  driftline_startup_s: number | null;
+  bare_startup_s: number | null;
+  profile: string | null;
+  notes: string[];
+}
+
+export const MODELS = 4;
+export const PARTITIONS = 4;
+/** Reference rows per model: above KS_MAX_EXACT_N (10,000), so ks takes the asymptotic p-value as scipy's 'auto' does. */
+export const TRAINING_ROWS = 12_000;
+
+export function perWindowFor(n: number): number {
+  return Math.max(500, Math.min(10_000, Math.floor(n / MODELS / 10)));
+}
+
+/** Avro decoding alone, into one reused EventView. */
+function decodeOnly(bodies: Bodies): number {
+  const types = loadTypes();
+  const dec = new EventDecoder('inference', types.inference, new Map());
+  const view = new EventView();
+  // warm-up
+  for (let i = 0; i < Math.min(20_000, bodies.length); i++) dec.decode(bodies.body(i), view);
+  const t0 = now();
+  for (let i = 0; i < bodies.length; i++) dec.decode(bodies.body(i), view);
+  return bodies.length / ((now() - t0) / 1000);
+}
+
+/** processInference alone (in memory): training reference first, then every event in topic order. */
+function processOnly(bodies: Bodies, training: { key: string; value: Buffer }[], topics: Topics): { eps: number; windows: number } {
+  const config = parseConfig(rawConfig({ brokers: '127.0.0.1:1', groupId: 'x', topics, models: MODELS }));
+  const registry = new Registry();
+  const obs = new Instrumentation(pino({ level: 'silent' }), registry, { defaultMetrics: false });
+  const p = new Processor(config, obs, { now: () => Date.now() }, loadTypes());
+  training.forEach((t, i) => p.processTraining({ topic: topics.training, partition: 0, offset: String(i), key: null, value: t.value }));
+  p.drain();
+  const offsets = new Array<number>(PARTITIONS).fill(0);
+  let windows = 0;
+  const t0 = now();
+  for (let i = 0; i < bodies.length; i++) {
+    const part = bodies.modelOf[i] % PARTITIONS;
+    p.processInference({ topic: topics.inference, partition: part, offset: String(offsets[part]++), key: null, value: bodies.body(i) });
+    if ((i & 1023) === 0) windows += p.drain().results.length;
+  }
+  const ms = now() - t0;
+  windows += p.drain().results.length;
+  return { eps: bodies.length / (ms / 1000), windows };
+}
+
+interface ChildRun {
+  eps: number;
+  startupMs: number;
+  profilePath: string | null;
+}
+
+/** `driftline run` as a child process; completion seen through /metrics. */
+export async function runDriftline(brokers: string, topics: Topics, expected: number, opts: { profileDir?: string; timeoutMs?: number } = {}): Promise<ChildRun> {
+  const port = await freePort();
+  const cfgPath = join(outDir('tmp'), `streaming-${Date.now()}.yaml`);
+  writeFileSync(cfgPath, configYaml(rawConfig({ brokers, groupId: `bench-driftline-${Date.now()}`, topics, models: MODELS, metricsPort: port })));
+  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, '--cpu-prof-interval=500'] : [];
+  const t0 = now();
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/driftline.js', 'run', '-c', cfgPath], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  let exitedEarly = false;
+  void exited.then(() => (exitedEarly = true));
+  const deadline = t0 + (opts.timeoutMs ?? 900_000);
+  let firstT = 0;
+  let firstC = 0;
+  let lastC = 0;
+  let lastReport = 0;
+  let endT = 0;
+  try {
+    while (now() < deadline) {
+      if (exitedEarly) throw new Error(`driftline run exited early: ${stderr}`);
+      const c = await scrape(port, 'driftline_events_consumed_total', { topic: topics.inference });
+      const t = now();
+      if (c !== null && c > 0 && firstT === 0) {
+        firstT = t;
+        firstC = c;
+      }
+      if (c !== null) lastC = c;
+      if (c !== null && c - lastReport >= 200_000) {
+        lastReport = c;
+        progress(`  driftline consumed ${c.toLocaleString('en')}`);
+      }
+      if (c !== null && c >= expected) {
+        endT = t;
+        break;
+      }
+      await sleep(50);
+    }
+    if (!endT) throw new Error(`driftline run consumed ${lastC} of ${expected} events before the timeout`);
+  } finally {
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') child.kill('SIGKILL');
+  }
+  let profilePath: string | null = null;
+  if (opts.profileDir) {
+    // the largest profile is the main thread's (tsx's loader thread writes a small one too)
+    const files = readdirSync(opts.profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(opts.profileDir!, f)).sort((a, b) => statSync(b).size - statSync(a).size);
+    profilePath = files[0] ?? null;
+  }
+  return { eps: (expected - firstC) / ((endT - firstT) / 1000), startupMs: firstT - t0, profilePath };
+}
+
+export async function streaming(brokers: string, n: number, opts: { profile: boolean }): Promise<StreamingResult> {
+  const notes: string[] = [];
+  const perWindow = perWindowFor(n);
+  progress(`streaming: encoding ${n.toLocaleString('en')} InferenceEvents (20 numeric + 5 categorical features, ${MODELS} models, ${perWindow} events per model and 1-minute window)`);
+  const bodies = inferenceBodies(n, MODELS, perWindow, 1, (d) => progress(`  encoded ${d.toLocaleString('en')}`));
+  const training = trainingBodies(TRAINING_ROWS, MODELS);
+  progress(`  ${(bodies.bytes / 1e6).toFixed(0)} MB of bodies, ${(bodies.bytes / bodies.length).toFixed(0)} bytes per event`);
+
+  progress('streaming: Avro decoding alone');
+  const decodeEps = decodeOnly(bodies);
+  progress(`  decode only: ${Math.round(decodeEps).toLocaleString('en')} ev/s`);
+  const topics = topicNames(`bench.${Date.now()}`);
+  progress('streaming: processInference alone (in memory, no Kafka)');
+  const po = processOnly(bodies, training, topics);
+  progress(`  processInference only: ${Math.round(po.eps).toLocaleString('en')} ev/s, ${po.windows} windows closed`);
+
+  const k = kafka(brokers);
+  await createTopics(k, topics, PARTITIONS);
+  progress(`streaming: producing ${training.length} training events and ${n.toLocaleString('en')} inference events to ${topics.inference} (${PARTITIONS} partitions, no compression, one in-order sender per partition, 2,000 messages per request)`);
+  await produceMessages(k, topics.training, training);
+  const prod = await produceBodies(k, topics.inference, bodies, PARTITIONS);
+  const produceEps = n / (prod.ms / 1000);
+
+  progress('streaming: bare kafkajs consumer (eachBatch, counting only)');
+  const bare = await bareConsume(k, topics.inference, n);
+  progress(`  bare: ${Math.round(bare.eps).toLocaleString('en')} ev/s`);
+
+  progress('streaming: driftline run (child process, fresh group id)');
+  const dl = await runDriftline(brokers, topics, n);
+  progress(`  driftline: ${Math.round(dl.eps).toLocaleString('en')} ev/s`);
+
+  let profile: string | null = null;
+  if (opts.profile) {
+    progress('streaming: driftline run again under --cpu-prof');
+    const dir = outDir(`profile-${Date.now()}`);
+    const pr = await runDriftline(brokers, topics, n, { profileDir: dir });
+    if (pr.profilePath) {
+      profile = `${formatProfile(summarizeProfile(pr.profilePath, 20))}\n(profiled run: ${Math.round(pr.eps).toLocaleString('en')} ev/s; file ${pr.profilePath.slice(REPO_ROOT.length + 1)})`;
+    } else notes.push('the profiled child wrote no .cpuprofile');
+  }
+  if (n < 1_000_000) notes.push(`reduced scale: ${n} events`);
+  return {
+    events: n,
+    driftline_eps: Math.round(dl.eps),
+    bare_kafkajs_eps: Math.round(bare.eps),
+    ratio: dl.eps / bare.eps,
+    decode_only_eps: Math.round(decodeEps),
+    process_inference_only_eps: Math.round(po.eps),
+    windows_closed_in_memory: po.windows,
+    produce_eps: Math.round(produceEps),
+    driftline_startup_s: dl.startupMs / 1000,
+    bare_startup_s: bare.startupMs / 1000,
+    profile,
+    notes,
+  };
+}
