@@ -16,7 +16,7 @@
 import { DriftlineError, FileInputError } from './errors.js';
 import { effectiveRules, evaluateWindow, scoredValue, type CurrentColumn, type Rule, type WindowResult } from './detect/evaluate.js';
 import { ReferenceProfile, type ReferenceSnapshot } from './detect/reference.js';
-import { getMetric, metricsForKind, type FeatureKind } from './detect/registry.js';
+import { defaultMetricNames, getMetric, metricsForKind, type FeatureKind } from './detect/registry.js';
 import { listColumns, readTable, type CategoricalColumnData, type ColumnData, type ColumnKind, type NumericColumnData, type TableData } from './io/files/index.js';
 import { assignWindows, windowEnd } from './window/assign.js';
 import { windowSpecFromText, type WindowSpec } from './window/spec.js';
@@ -95,9 +95,10 @@ function checkMetrics(metrics: readonly string[] | undefined): void {
 
 /** The metrics computed for a feature of this kind: the requested ones that apply, in registry order. */
 function metricsFor(kind: FeatureKind, requested: readonly string[] | undefined): string[] {
+  if (requested === undefined) return defaultMetricNames(kind);
   return metricsForKind(kind)
     .map((d) => d.name)
-    .filter((name) => requested === undefined || requested.includes(name));
+    .filter((name) => requested.includes(name));
 }
 
 /**
@@ -345,7 +346,7 @@ export function severity(f: CompareFeature): number {
   let worst = -Infinity;
   for (const [name, m] of Object.entries(f.metrics)) {
     if (m.threshold === null) continue;
-    const scored = scoredValue({ metric: name, value: m.value, p_value: m.p_value ?? null, threshold: m.threshold, drift: m.drift });
+    const scored = scoredValue({ metric: name, value: m.value, p_value: m.p_value ?? null, threshold: m.threshold, drift: m.drift, p_value_adjusted: null, signal: 'DISTRIBUTION' });
     const s = getMetric(name).direction === 'pvalue'
       ? Math.log(m.threshold) - Math.log(Math.max(scored, Number.MIN_VALUE))
       : Math.log(Math.max(scored, Number.MIN_VALUE)) - Math.log(Math.max(m.threshold, Number.MIN_VALUE));

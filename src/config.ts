@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { METRICS, METRIC_NAMES, type FeatureKind } from './detect/registry.js';
+import { METRICS, METRIC_NAMES, defaultMetricNames, type FeatureKind } from './detect/registry.js';
 import { parseDurationMs, windowSpecFromText, type WindowSpec } from './window/spec.js';
 
 const duration = z.string().refine((s) => {
@@ -62,6 +62,22 @@ const model = z.strictObject({
   rules: z.array(rule).optional(),
   /** A feature with fewer values than this in a window gets metrics but no verdict: no drift flag, no alert change. */
   minRows: z.number().int().min(1).default(30),
+  /** The model's prediction, monitored like a feature (reference: the training labels, or serving windows). */
+  prediction: z.strictObject({ type: z.enum(['numeric', 'categorical']), name: name.default('prediction'), bins: z.number().int().min(2).max(1000).optional() }).optional(),
+  /** What each window is compared with: the training data (skew), or earlier serving windows (drift). */
+  reference: z.strictObject({
+    source: z.enum(['training', 'baseline', 'previous']).default('training'),
+    /** With source baseline: how many first serving windows of a version make its reference. */
+    windows: z.number().int().min(1).default(1),
+  }).prefault({}),
+  /** A feature value of the wrong type: reject the event (dead letter), or count it as missing and as a type mismatch. */
+  onTypeMismatch: z.enum(['reject', 'missing']).default('reject'),
+  /** Volume: events per window against the median of the model's recent windows. */
+  volume: z.strictObject({ windows: z.number().int().min(3).default(8), foldChange: z.number().gt(1).default(5) }).prefault({}),
+  /** Dataset-level verdict: the share of drifted features at which the whole window counts as drifted. */
+  datasetDrift: z.strictObject({ share: z.number().gt(0).max(1).default(0.5) }).prefault({}),
+  /** Multiple-testing correction of p-value metrics across a window's features. */
+  correction: z.enum(['none', 'bonferroni', 'bh']).default('none'),
 });
 
 export const configSchema = z.strictObject({
@@ -110,6 +126,8 @@ export interface FeatureConfig {
   readonly name: string;
   readonly kind: FeatureKind;
   readonly bins: number;
+  /** `prediction`: the event's prediction (serving) or label (training), not a map entry. */
+  readonly role: 'feature' | 'prediction';
 }
 export interface RuleConfig {
   readonly feature: string;
@@ -126,6 +144,11 @@ export interface ModelConfig {
   readonly rules: readonly RuleConfig[] | null;
   /** Features with fewer values in a window get metrics but no verdict. */
   readonly minRows: number;
+  readonly reference: { readonly source: 'training' | 'baseline' | 'previous'; readonly windows: number };
+  readonly onTypeMismatch: 'reject' | 'missing';
+  readonly volume: { readonly windows: number; readonly foldChange: number };
+  readonly datasetDrift: { readonly share: number };
+  readonly correction: 'none' | 'bonferroni' | 'bh';
 }
 export interface Config extends Omit<RawConfig, 'models'> {
   readonly models: readonly ModelConfig[];
@@ -162,8 +185,12 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = {}): Config
     }
     const features = m.features.map((f, j): FeatureConfig => {
       if (f.bins !== undefined && f.type !== 'numeric') throw new ConfigError(`models[${i}].features[${j}].bins`, 'bins apply to numeric features only');
-      return { name: f.name, kind: f.type, bins: f.bins ?? raw.processor.bins };
+      return { name: f.name, kind: f.type, bins: f.bins ?? raw.processor.bins, role: 'feature' as const };
     });
+    if (m.prediction) {
+      if (features.some((f) => f.name === m.prediction!.name)) throw new ConfigError(`models[${i}].prediction.name`, `"${m.prediction.name}" is also a feature's name; give the prediction another name`);
+      features.push({ name: m.prediction.name, kind: m.prediction.type, bins: m.prediction.bins ?? raw.processor.bins, role: 'prediction' });
+    }
     const names = new Set<string>();
     features.forEach((f, j) => {
       if (names.has(f.name)) throw new ConfigError(`models[${i}].features[${j}].name`, `feature "${f.name}" is listed twice`);
@@ -171,7 +198,7 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = {}): Config
     });
     const metricsByFeature = new Map<string, string[]>();
     for (const f of features) {
-      const wanted = m.metrics ?? [...METRICS.keys()];
+      const wanted = m.metrics ?? defaultMetricNames(f.kind, { typeMismatch: m.onTypeMismatch === 'missing' });
       metricsByFeature.set(f.name, wanted.filter((name) => METRICS.get(name)!.kinds.includes(f.kind)));
     }
     (m.rules ?? []).forEach((r, j) => {
@@ -182,7 +209,7 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = {}): Config
       const list = metricsByFeature.get(f.name)!;
       if (!list.includes(r.metric)) metricsByFeature.set(f.name, [...list, r.metric]);
     });
-    return { id: m.id, window, features, metricsByFeature, rules: m.rules ?? null, minRows: m.minRows };
+    return { id: m.id, window, features, metricsByFeature, rules: m.rules ?? null, minRows: m.minRows, reference: m.reference, onTypeMismatch: m.onTypeMismatch, volume: m.volume, datasetDrift: m.datasetDrift, correction: m.correction };
   });
   return { ...raw, models };
 }

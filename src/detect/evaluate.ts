@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { binCounts, chi2Contingency, hellinger, jensenShannon, ks, linf, proportions, psi, wasserstein } from '../stats/index.js';
-import { DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
+import { DEFAULT_QUALITY_RULES, DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
 import type { CategoricalSnapshot, NumericSnapshot, ReferenceSnapshot } from './reference.js';
 
 export interface MetricResult {
@@ -13,6 +13,9 @@ export interface MetricResult {
   p_value: number | null;
   threshold: number | null;
   drift: boolean;
+  /** The p-value after the multiple-testing correction, when the model has one. */
+  p_value_adjusted: number | null;
+  signal: 'DISTRIBUTION' | 'DATA_QUALITY';
 }
 export interface FeatureResult {
   feature: string;
@@ -20,6 +23,21 @@ export interface FeatureResult {
   count: number;
   missing: number;
   metrics: MetricResult[];
+  role: 'FEATURE' | 'PREDICTION';
+}
+export interface DatasetDrift {
+  drifted_features: number;
+  features: number;
+  share: number;
+  threshold: number;
+  drift: boolean;
+}
+export interface VolumeResult {
+  rows: number;
+  typical_rows: number;
+  fold_change: number;
+  threshold: number;
+  drift: boolean;
 }
 export interface WindowResult {
   result_id: string;
@@ -30,6 +48,10 @@ export interface WindowResult {
   rows: number;
   status: 'OK' | 'NO_REFERENCE';
   features: FeatureResult[];
+  /** SKEW: compared with the training data; DRIFT: with earlier serving windows. */
+  kind: 'SKEW' | 'DRIFT';
+  dataset_drift: DatasetDrift | null;
+  volume: VolumeResult | null;
 }
 
 export interface Rule {
@@ -38,13 +60,18 @@ export interface Rule {
   readonly threshold: number;
 }
 
-/** The rules of a model: its own, or per feature the default metric at its default threshold. */
-export function effectiveRules(features: readonly { name: string; kind: FeatureKind }[], rules: readonly Rule[] | null): Rule[] {
+/**
+ * The rules of a model: its own (which replace all defaults), or per feature the default
+ * distribution metric and the default data-quality metrics at their default thresholds.
+ */
+export function effectiveRules(features: readonly { name: string; kind: FeatureKind }[], rules: readonly Rule[] | null, opts: { quality?: boolean } = {}): Rule[] {
   if (rules) return [...rules];
-  return features.map((f) => {
-    const metric = DEFAULT_RULE_METRIC[f.kind];
-    return { feature: f.name, metric, threshold: getMetric(metric).defaultThreshold! };
-  });
+  const out: Rule[] = [];
+  for (const f of features) {
+    const metrics = [DEFAULT_RULE_METRIC[f.kind], ...(opts.quality === false ? [] : DEFAULT_QUALITY_RULES[f.kind])];
+    for (const metric of metrics) out.push({ feature: f.name, metric, threshold: getMetric(metric).defaultThreshold! });
+  }
+  return out;
 }
 
 export function stableId(...parts: (string | number)[]): string {
@@ -53,8 +80,8 @@ export function stableId(...parts: (string | number)[]): string {
 
 /** Current values of one feature in a window, as evaluation needs them. */
 export type CurrentColumn =
-  | { kind: 'numeric'; values: Float64Array; missing: number }
-  | { kind: 'categorical'; counts: Float64Array; dictionary: readonly string[]; missing: number };
+  | { kind: 'numeric'; values: Float64Array; missing: number; mismatches?: number }
+  | { kind: 'categorical'; counts: Float64Array; dictionary: readonly string[]; missing: number; mismatches?: number };
 
 interface Raw {
   value: number;
@@ -110,10 +137,33 @@ function categoricalMetric(metric: string, ref: Float64Array, cur: Float64Array)
   }
 }
 
+/** Data-quality metrics; a null value means "not defined here" (no values to look at). */
+function qualityMetric(metric: string, ref: NumericSnapshot | CategoricalSnapshot, current: CurrentColumn, count: number): number | null {
+  const rows = count + current.missing;
+  switch (metric) {
+    case 'missing_rate': return rows === 0 ? null : current.missing / rows;
+    case 'type_mismatch_rate': return rows === 0 ? null : (current.mismatches ?? 0) / rows;
+    case 'out_of_range': {
+      if (current.kind !== 'numeric' || ref.kind !== 'numeric' || count === 0 || ref.count === 0) return null;
+      let outside = 0;
+      for (let i = 0; i < current.values.length; i++) if (current.values[i] < ref.min || current.values[i] > ref.max) outside++;
+      return outside / count;
+    }
+    case 'unseen_categories': {
+      if (current.kind !== 'categorical' || ref.kind !== 'categorical' || count === 0) return null;
+      let unseen = 0;
+      for (let c = 0; c < current.counts.length; c++) if (current.counts[c] > 0 && !ref.counts.has(current.dictionary[c])) unseen += current.counts[c];
+      return unseen / count;
+    }
+    default: throw new Error(`metric ${metric} is not a data-quality metric`);
+  }
+}
+
 /**
- * Computes the metrics of one feature. A side with no values (an empty window column, a reference
- * without rows for this feature) yields no metrics at all rather than NaN: nothing to compare is
- * not a drift, and a NaN must never reach an alert.
+ * Computes the metrics of one feature. Distribution metrics need values on both sides: a side
+ * with none yields no distribution metrics rather than NaN (nothing to compare is not a drift, and
+ * a NaN must never reach an alert). Data-quality metrics are computed whenever they are defined,
+ * so a window in which a feature is always missing still reports missing_rate = 1.
  */
 export function evaluateFeature(
   name: string,
@@ -122,39 +172,110 @@ export function evaluateFeature(
   metrics: readonly string[],
   thresholds: ReadonlyMap<string, number>,
   minRows = 1,
+  role: 'FEATURE' | 'PREDICTION' = 'FEATURE',
 ): FeatureResult {
-  const out: FeatureResult = { feature: name, kind: ref.kind === 'numeric' ? 'NUMERIC' : 'CATEGORICAL', count: 0, missing: current.missing, metrics: [] };
-  let compute: (metric: string) => Raw;
+  const out: FeatureResult = { feature: name, kind: ref.kind === 'numeric' ? 'NUMERIC' : 'CATEGORICAL', count: 0, missing: current.missing, metrics: [], role };
+  let compute: ((metric: string) => Raw) | null = null;
   if (ref.kind === 'numeric' && current.kind === 'numeric') {
     out.count = current.values.length;
-    if (current.values.length === 0 || ref.sorted.length === 0) return out;
-    const cur = current.values.sort();
-    let bins: Float64Array | null = null;
-    const curBins = () => (bins ??= proportions(binCounts(cur, ref.edges)));
-    compute = (m) => numericMetric(m, ref, cur, curBins);
+    if (current.values.length > 0 && ref.sorted.length > 0) {
+      const cur = current.values.sort();
+      let bins: Float64Array | null = null;
+      const curBins = () => (bins ??= proportions(binCounts(cur, ref.edges)));
+      compute = (m) => numericMetric(m, ref, cur, curBins);
+    }
   } else if (ref.kind === 'categorical' && current.kind === 'categorical') {
     let n = 0;
     for (let i = 0; i < current.counts.length; i++) n += current.counts[i];
     out.count = n;
-    if (n === 0 || ref.count === 0) return out;
-    const aligned = alignCategories(ref, current.counts, current.dictionary);
-    compute = (m) => categoricalMetric(m, aligned.ref, aligned.cur);
+    if (n > 0 && ref.count > 0) {
+      const aligned = alignCategories(ref, current.counts, current.dictionary);
+      compute = (m) => categoricalMetric(m, aligned.ref, aligned.cur);
+    }
   } else throw new Error(`feature ${name}: reference is ${ref.kind} but the window column is ${current.kind}`);
   for (const metric of metrics) {
     const def = getMetric(metric);
-    const { value, pValue } = compute(metric);
+    let value: number;
+    let pValue: number | null = null;
+    if (def.signal === 'quality') {
+      const q = qualityMetric(metric, ref, current, out.count);
+      if (q === null) continue;
+      value = q;
+    } else {
+      if (!compute) continue;
+      ({ value, pValue } = compute(metric));
+    }
     if (!Number.isFinite(value) || (pValue !== null && !Number.isFinite(pValue))) continue;
     const threshold = thresholds.get(metric) ?? def.defaultThreshold;
     const scored = def.direction === 'pvalue' ? pValue ?? value : value;
-    const verdict = threshold !== null && out.count >= minRows;
-    out.metrics.push({ metric, value, p_value: pValue, threshold, drift: verdict ? crosses(def, scored, threshold!) : false });
+    const support = def.signal === 'quality' ? out.count + out.missing : out.count;
+    const verdict = threshold !== null && support >= minRows;
+    out.metrics.push({ metric, value, p_value: pValue, threshold, drift: verdict ? crosses(def, scored, threshold!) : false, p_value_adjusted: null, signal: def.signal === 'quality' ? 'DATA_QUALITY' : 'DISTRIBUTION' });
   }
   return out;
 }
 
+/** Values a window needs for a verdict on this metric result (valid values, or all rows for quality). */
+export function verdictSupport(f: FeatureResult, m: MetricResult): number {
+  return m.signal === 'DATA_QUALITY' ? f.count + f.missing : f.count;
+}
+
+/**
+ * Adjusts the p-values of each p-value metric across the window's features: Bonferroni
+ * (p·m, capped at 1) or Benjamini-Hochberg (the step-up adjusted p-values, Benjamini & Hochberg,
+ * "Controlling the False Discovery Rate", JRSS B 1995). Drift flags are then read from the
+ * adjusted p-values.
+ */
+export function applyCorrection(features: FeatureResult[], method: 'none' | 'bonferroni' | 'bh', minRows: number): void {
+  if (method === 'none') return;
+  const byMetric = new Map<string, { f: FeatureResult; m: MetricResult }[]>();
+  for (const f of features) {
+    for (const m of f.metrics) {
+      if (m.p_value === null) continue;
+      let list = byMetric.get(m.metric);
+      if (!list) byMetric.set(m.metric, (list = []));
+      list.push({ f, m });
+    }
+  }
+  for (const list of byMetric.values()) {
+    const n = list.length;
+    if (method === 'bonferroni') {
+      for (const x of list) x.m.p_value_adjusted = Math.min(1, x.m.p_value! * n);
+    } else {
+      const order = list.map((_, i) => i).sort((a, b) => list[a].m.p_value! - list[b].m.p_value!);
+      let running = 1;
+      for (let k = n - 1; k >= 0; k--) {
+        const x = list[order[k]];
+        running = Math.min(running, (x.m.p_value! * n) / (k + 1));
+        x.m.p_value_adjusted = Math.min(1, running);
+      }
+    }
+    for (const { f, m } of list) {
+      const def = getMetric(m.metric);
+      m.drift = m.threshold !== null && verdictSupport(f, m) >= minRows ? crosses(def, m.p_value_adjusted!, m.threshold) : false;
+    }
+  }
+}
+
+/** The share of (non-prediction) features with at least one distribution rule drifting. */
+export function datasetDrift(features: readonly FeatureResult[], rules: readonly Rule[], threshold: number): DatasetDrift | null {
+  let evaluated = 0;
+  let drifted = 0;
+  for (const f of features) {
+    if (f.role !== 'FEATURE') continue;
+    const ruled = f.metrics.filter((m) => m.signal === 'DISTRIBUTION' && rules.some((r) => r.feature === f.feature && r.metric === m.metric));
+    if (ruled.length === 0) continue;
+    evaluated++;
+    if (ruled.some((m) => m.drift)) drifted++;
+  }
+  if (evaluated === 0) return null;
+  const share = drifted / evaluated;
+  return { drifted_features: drifted, features: evaluated, share, threshold, drift: share >= threshold };
+}
+
 /** The number a rule compares with its threshold: the p-value for tests, the value for distances. */
 export function scoredValue(m: MetricResult): number {
-  return getMetric(m.metric).direction === 'pvalue' ? (m.p_value ?? m.value) : m.value;
+  return getMetric(m.metric).direction === 'pvalue' ? (m.p_value_adjusted ?? m.p_value ?? m.value) : m.value;
 }
 
 export interface WindowInput {
@@ -163,27 +284,36 @@ export interface WindowInput {
   start: number;
   end: number;
   rows: number;
-  features: readonly { name: string; kind: FeatureKind; metrics: readonly string[] }[];
+  features: readonly { name: string; kind: FeatureKind; metrics: readonly string[]; role?: 'feature' | 'prediction' }[];
   column: (feature: string) => CurrentColumn;
   /** Features with fewer values get metrics but no drift verdict (default 1). */
   minRows?: number;
+  /** SKEW (default): the reference is the training data; DRIFT: earlier serving windows. */
+  kind?: 'SKEW' | 'DRIFT';
+  correction?: 'none' | 'bonferroni' | 'bh';
+  /** Share of drifted features at which the window as a whole drifted (default 0.5). */
+  datasetDriftShare?: number;
 }
 
 /** Evaluates a closed window; a null reference gives a NO_REFERENCE result with counts only. */
 export function evaluateWindow(input: WindowInput, reference: ReferenceSnapshot | null, rules: readonly Rule[]): WindowResult {
   const features: FeatureResult[] = [];
+  const minRows = input.minRows ?? 1;
   for (const f of input.features) {
     const current = input.column(f.name);
+    const role = f.role === 'prediction' ? 'PREDICTION' : 'FEATURE';
     const snap = reference?.features.get(f.name);
     if (!reference || !snap || reference.rows === 0) {
       const count = current.kind === 'numeric' ? current.values.length : current.counts.reduce((a, b) => a + b, 0);
-      features.push({ feature: f.name, kind: f.kind === 'numeric' ? 'NUMERIC' : 'CATEGORICAL', count, missing: current.missing, metrics: [] });
+      features.push({ feature: f.name, kind: f.kind === 'numeric' ? 'NUMERIC' : 'CATEGORICAL', count, missing: current.missing, metrics: [], role });
       continue;
     }
     const thresholds = new Map<string, number>();
     for (const r of rules) if (r.feature === f.name) thresholds.set(r.metric, r.threshold);
-    features.push(evaluateFeature(f.name, snap, current, f.metrics, thresholds, input.minRows ?? 1));
+    features.push(evaluateFeature(f.name, snap, current, f.metrics, thresholds, minRows, role));
   }
+  const ok = reference !== null && reference.rows > 0;
+  if (ok) applyCorrection(features, input.correction ?? 'none', minRows);
   return {
     result_id: stableId('result', input.modelId, input.modelVersion, input.start, input.end),
     model_id: input.modelId,
@@ -191,7 +321,10 @@ export function evaluateWindow(input: WindowInput, reference: ReferenceSnapshot 
     window_start: input.start,
     window_end: input.end,
     rows: input.rows,
-    status: reference && reference.rows > 0 ? 'OK' : 'NO_REFERENCE',
+    status: ok ? 'OK' : 'NO_REFERENCE',
     features,
+    kind: input.kind ?? 'SKEW',
+    dataset_drift: ok ? datasetDrift(features, rules, input.datasetDriftShare ?? 0.5) : null,
+    volume: null,
   };
 }

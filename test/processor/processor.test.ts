@@ -46,9 +46,9 @@ describe('tumbling windows', () => {
       expect(value.rows).toBe(800);
       expect(value.window_end - value.window_start).toBe(H);
       const x = value.features.find((f) => f.feature === 'x')!;
-      expect(x.metrics.map((m) => m.metric)).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger']);
+      expect(x.metrics.map((m) => m.metric)).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger', 'missing_rate', 'out_of_range']);
       const c = value.features.find((f) => f.feature === 'c')!;
-      expect(c.metrics.map((m) => m.metric)).toEqual(['psi', 'js', 'hellinger', 'chi2', 'linf']);
+      expect(c.metrics.map((m) => m.metric)).toEqual(['psi', 'js', 'hellinger', 'chi2', 'linf', 'missing_rate', 'unseen_categories']);
     }
     const alerts = d.out.alerts.map((a) => `${a.value.status} ${a.value.feature} ${a.value.metric} ${a.value.window_start}`);
     expect(alerts.sort()).toEqual([`FIRING c linf ${H}`, `FIRING x psi ${H}`, `RESOLVED c linf ${2 * H}`, `RESOLVED x psi ${2 * H}`].sort());

@@ -98,7 +98,7 @@ describe('compare with --window 1M', async () => {
       expect(Object.keys(w.features)).toEqual(['MedInc', 'HouseAge', 'Latitude', 'Longitude']);
       for (const f of Object.values(w.features)) {
         expect(Object.keys(f)).toEqual(['kind', 'count', 'missing', 'metrics']);
-        expect(Object.keys(f.metrics)).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger']);
+        expect(Object.keys(f.metrics)).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger', 'missing_rate', 'out_of_range']);
         expect(Object.keys(f.metrics.ks)).toEqual(['value', 'p_value', 'threshold', 'drift']);
         expect(Object.keys(f.metrics.psi)).toEqual(['value', 'threshold', 'drift']); // no p_value key
         expect(f.metrics.wasserstein.threshold).toBeNull();
@@ -119,7 +119,7 @@ describe('compare with --window 1M', async () => {
     expect(blocks).toHaveLength(report.windows.length);
     for (const b of blocks) {
       const lines = b.split('\n');
-      expect(lines[1]).toMatch(/^feature\s+kind\s+count\s+missing\s+ks p\s+wasserstein\s+psi\s+js\s+hellinger$/);
+      expect(lines[1]).toMatch(/^feature\s+kind\s+count\s+missing\s+ks p\s+wasserstein\s+psi\s+js\s+hellinger\s+missing_rate\s+out_of_range$/);
       expect(lines.at(-1)).toMatch(/^\d of 4 features drifted$/);
       // Drifted rows (marked *) come before the others.
       const marks = lines.slice(2, -1).map((l) => l.includes('*'));
@@ -142,7 +142,7 @@ describe('compare options', () => {
     expect(Object.keys(day1)).toEqual(['x', 'color']);
     expect(day1.x).toMatchObject({ kind: 'numeric', count: 1, missing: 1 });
     expect(day1.color.kind).toBe('categorical');
-    expect(Object.keys(day1.color.metrics)).toEqual(['psi', 'js', 'hellinger', 'chi2', 'linf']);
+    expect(Object.keys(day1.color.metrics)).toEqual(['psi', 'js', 'hellinger', 'chi2', 'linf', 'missing_rate', 'unseen_categories']);
   });
 
   it('hopping windows put a row in each window that contains it', async () => {

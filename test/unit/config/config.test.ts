@@ -25,7 +25,7 @@ describe('config', () => {
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(c.models[0].window).toEqual({ kind: 'calendar', unit: 'month', graceMs: 3_600_000, idleMs: 5000 });
     expect(c.models[0].rules).toBeNull();
-    expect(c.models[0].metricsByFeature.get('MedInc')).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger']);
+    expect(c.models[0].metricsByFeature.get('MedInc')).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger', 'missing_rate', 'out_of_range']);
   });
 
   it('parses hopping windows', () => {
