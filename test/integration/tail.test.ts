@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { formatNumber, formatWindow } from '../../src/cli/tail.js';
 import { loadTypes } from '../../src/codec/schemas.js';
 import type { DriftAlert } from '../../src/detect/alerts.js';
 import type { WindowResult } from '../../src/detect/evaluate.js';
@@ -135,5 +136,20 @@ describe('driftline tail on a real broker', () => {
     expect(await exited).toBe(0);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as DriftAlert);
     expect(lines.map((l) => l.alert_id)).toEqual(['a3']);
+  });
+});
+
+describe('tail formatting', () => {
+  it('writes windows in UTC, with the end date only when the window spans days', () => {
+    expect(formatWindow(T0, T0 + H)).toBe('2026-01-05 04:00–05:00');
+    const day = Date.UTC(2026, 0, 5);
+    expect(formatWindow(day, day + 24 * H)).toBe('2026-01-05 00:00–24:00');
+    expect(formatWindow(day, day + 7 * 24 * H)).toBe('2026-01-05 00:00–2026-01-12 00:00');
+  });
+  it('writes numbers with 3 significant digits', () => {
+    expect(formatNumber(0.29712)).toBe('0.297');
+    expect(formatNumber(1.234e-9)).toBe('1.23e-9');
+    expect(formatNumber(0)).toBe('0');
+    expect(formatNumber(12345.6)).toBe('12300');
   });
 });
