@@ -16,7 +16,7 @@ import type { Config, ModelConfig } from './config.js';
 import { RejectedMessageError, type RejectReason } from './errors.js';
 import { EventDecoder, EventView, TAG_BOOLEAN, TAG_DOUBLE, TAG_LONG, TAG_NULL, TAG_STRING, TAG_NAMES, type EventKind } from './codec/event.js';
 import { AlertTracker, type DriftAlert } from './detect/alerts.js';
-import { effectiveRules, evaluateWindow, type CurrentColumn, type Rule, type WindowResult } from './detect/evaluate.js';
+import { effectiveRules, evaluateWindow, type CurrentColumn, type Rule, type VolumeResult, type WindowResult } from './detect/evaluate.js';
 import { ReferenceProfile } from './detect/reference.js';
 import { assignWindows, windowEnd } from './window/assign.js';
 import { CategoricalColumn, CategoryDictionary, NumericColumn, WindowColumns } from './window/columns.js';
@@ -59,6 +59,8 @@ export interface Checkpoint {
   upTo: number;
   /** Stream time (ms) per model at the commit. */
   streamTime: Record<string, number>;
+  /** Rows of each model version's recent closed windows (the volume baseline), per model. */
+  volume?: Record<string, Record<string, number[]>>;
 }
 
 interface OpenWindow {
@@ -68,6 +70,8 @@ interface OpenWindow {
   readonly columns: WindowColumns;
   /** Smallest offset of an event in this window, per partition. */
   readonly minOffset: Map<number, number>;
+  /** Per feature: values of the wrong type counted as missing (onTypeMismatch: missing). */
+  readonly mismatches: Float64Array;
 }
 
 class ModelState {
@@ -77,6 +81,10 @@ class ModelState {
   readonly dictionaries: CategoryDictionary[];
   readonly partitions = new Set<number>();
   readonly rules: Rule[];
+  /** Rows of the recent closed windows, per version (volume baseline). */
+  readonly volumeHistory = new Map<string, number[]>();
+  /** References built from serving windows (reference.source baseline or previous), per version. */
+  readonly servingReference = new Map<string, { profile: ReferenceProfile; windows: number }>();
   constructor(readonly config: ModelConfig) {
     this.dictionaries = config.features.map(() => new CategoryDictionary());
     this.rules = effectiveRules(config.features.map((f) => ({ name: f.name, kind: f.kind })), config.rules);
@@ -140,15 +148,16 @@ export class Processor {
       }
       model.features.forEach((f, i) => {
         const j = this.featureIndex[i];
+        const missing = j === ABSENT || j === MISMATCH || (j === TARGET ? v.targetTag : v.tags[j]) === TAG_NULL;
         if (f.kind === 'numeric') {
           const r = profile!.numericFeature(f.name)!;
-          const x = j < 0 ? NaN : v.nums[j];
-          if (j < 0 || v.tags[j] === TAG_NULL || Number.isNaN(x)) r.addMissing();
+          const x = missing ? NaN : j === TARGET ? v.targetNum : v.nums[j];
+          if (Number.isNaN(x)) r.addMissing();
           else r.add(x);
         } else {
           const r = profile!.categoricalFeature(f.name)!;
-          if (j < 0 || v.tags[j] === TAG_NULL) r.addMissing();
-          else r.add(categoryOf(v, j));
+          if (missing) r.addMissing();
+          else r.add(j === TARGET ? targetCategory(v) : categoryOf(v, j));
         }
       });
       profile.rowAdded();
@@ -240,15 +249,17 @@ export class Processor {
     if (!part || part.lastOffset < 0) return null;
     let offset = part.lastOffset + 1;
     const streamTime: Record<string, number> = {};
+    const volume: Record<string, Record<string, number[]>> = {};
     for (const st of this.state.values()) {
       if (!st.partitions.has(partition)) continue;
       if (Number.isFinite(st.streamTime)) streamTime[st.config.id] = st.streamTime;
+      if (st.volumeHistory.size > 0) volume[st.config.id] = Object.fromEntries(st.volumeHistory);
       for (const w of st.windows.values()) {
         const m = w.minOffset.get(partition);
         if (m !== undefined && m < offset) offset = m;
       }
     }
-    return { offset, checkpoint: { upTo: Math.max(part.lastOffset + 1, part.replayUpTo), streamTime } };
+    return { offset, checkpoint: { upTo: Math.max(part.lastOffset + 1, part.replayUpTo), streamTime, volume } };
   }
 
   /** A partition was assigned; restore its checkpoint (from the committed offset's metadata). */
@@ -266,6 +277,7 @@ export class Processor {
       const st = this.modelState(model);
       st.partitions.add(partition);
       if (t > st.streamTime) st.streamTime = t;
+      for (const [version, rows] of Object.entries(checkpoint.volume?.[id] ?? {})) st.volumeHistory.set(version, [...rows]);
       const closed = alertHistory
         .filter((a) => a.model_id === id && a.window_end + model.window.graceMs <= st.streamTime)
         .sort((a, b) => a.window_start - b.window_start);
@@ -343,17 +355,27 @@ export class Processor {
     const features = model.features;
     for (let i = 0; i < features.length; i++) {
       const f = features[i];
-      const j = v.indexOf(f.name);
+      const j = f.role === 'prediction' ? TARGET : v.indexOf(f.name);
       this.featureIndex[i] = j;
-      if (j < 0) continue;
-      const tag = v.tags[j];
+      if (j === ABSENT) continue;
+      const tag = j === TARGET ? v.targetTag : v.tags[j];
       if (tag === TAG_NULL) continue;
+      const what = f.role === 'prediction' ? (kind === 'inference' ? 'the prediction' : 'the label') : `feature "${f.name}"`;
+      let mismatch: string | null = null;
       if (f.kind === 'numeric') {
-        if (tag !== TAG_DOUBLE && tag !== TAG_LONG) throw new RejectedMessageError('wrong_type', `feature "${f.name}" is numeric but the event has a ${TAG_NAMES[tag]}`);
-        const x = v.nums[j];
-        if (x === Infinity || x === -Infinity) throw new RejectedMessageError('invalid_value', `feature "${f.name}" is ${x}; infinite values are rejected (NaN counts as missing)`);
+        if (tag !== TAG_DOUBLE && tag !== TAG_LONG) mismatch = `${what} is numeric but the event has a ${TAG_NAMES[tag]}`;
+        else {
+          const x = j === TARGET ? v.targetNum : v.nums[j];
+          if (x === Infinity || x === -Infinity) throw new RejectedMessageError('invalid_value', `${what} is ${x}; infinite values are rejected (NaN counts as missing)`);
+        }
       } else if (tag === TAG_DOUBLE) {
-        throw new RejectedMessageError('wrong_type', `feature "${f.name}" is categorical but the event has a double; send categories as string, long or boolean`);
+        const x = j === TARGET ? v.targetNum : v.nums[j];
+        // A class label sent as a whole double (1.0) reads as the category "1" for predictions and labels.
+        if (!(f.role === 'prediction' && Number.isInteger(x))) mismatch = `${what} is categorical but the event has a double; send categories as string, long or boolean`;
+      }
+      if (mismatch !== null) {
+        if (model.onTypeMismatch === 'reject') throw new RejectedMessageError('wrong_type', mismatch);
+        this.featureIndex[i] = MISMATCH;
       }
     }
     return model;
@@ -365,7 +387,7 @@ export class Processor {
     if (!w) {
       const features = st.config.features;
       const columns = new WindowColumns(features.map((f) => f.name), (i) => (features[i].kind === 'numeric' ? new NumericColumn() : new CategoricalColumn(st.dictionaries[i])));
-      w = { version, start, end, columns, minOffset: new Map() };
+      w = { version, start, end, columns, minOffset: new Map(), mismatches: new Float64Array(features.length) };
       st.windows.set(key, w);
       this.obs.openWindows(st.config.id, st.windows.size);
     }
@@ -378,14 +400,15 @@ export class Processor {
     for (let i = 0; i < model.features.length; i++) {
       const j = this.featureIndex[i];
       const col = cols[i];
-      if (j < 0 || v.tags[j] === TAG_NULL) {
+      if (j === MISMATCH) win.mismatches[i]++;
+      if (j === ABSENT || j === MISMATCH || (j === TARGET ? v.targetTag : v.tags[j]) === TAG_NULL) {
         col.appendNull();
       } else if (col instanceof NumericColumn) {
-        const x = v.nums[j];
+        const x = j === TARGET ? v.targetNum : v.nums[j];
         if (Number.isNaN(x)) col.appendNull();
         else col.append(x);
       } else {
-        col.append(categoryOf(v, j));
+        col.append(j === TARGET ? targetCategory(v) : categoryOf(v, j));
       }
     }
     win.columns.rows++;
@@ -407,8 +430,17 @@ export class Processor {
   private evaluate(st: ModelState, w: OpenWindow): void {
     const t0 = process.hrtime.bigint();
     const model = st.config;
-    const profile = this.references.get(`${model.id}${WINDOW_KEY_SEP}${w.version}`);
-    const snapshot = profile && profile.rows > 0 ? profile.snapshot() : null;
+    const source = model.reference.source;
+    let snapshot = null;
+    if (source === 'training') {
+      const profile = this.references.get(`${model.id}${WINDOW_KEY_SEP}${w.version}`);
+      snapshot = profile && profile.rows > 0 ? profile.snapshot() : null;
+    } else {
+      const ref = st.servingReference.get(w.version);
+      const complete = ref && (source === 'previous' ? ref.windows > 0 : ref.windows >= model.reference.windows);
+      snapshot = complete ? ref.profile.snapshot() : null;
+    }
+    const column = (name: string) => currentColumn(w, model, name, st);
     const result = evaluateWindow(
       {
         modelId: model.id,
@@ -416,18 +448,64 @@ export class Processor {
         start: w.start,
         end: w.end,
         rows: w.columns.rows,
-        features: model.features.map((f) => ({ name: f.name, kind: f.kind, metrics: model.metricsByFeature.get(f.name)! })),
-        column: (name) => currentColumn(w, model, name, st),
+        features: model.features.map((f) => ({ name: f.name, kind: f.kind, metrics: model.metricsByFeature.get(f.name)!, role: f.role })),
+        column,
         minRows: model.minRows,
+        kind: source === 'training' ? 'SKEW' : 'DRIFT',
+        correction: model.correction,
+        datasetDriftShare: model.datasetDrift.share,
       },
       snapshot,
       st.rules,
     );
+    result.volume = this.volumeVerdict(st, w.version, w.columns.rows);
+    if (source !== 'training') this.updateServingReference(st, w, column);
     const alerts = this.alerts.update(result, st.rules, snapshot?.rows ?? 0, w.end + model.window.graceMs, model.minRows);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     this.obs.windowClosed(result, seconds);
     this.out.results.push({ key: model.id, value: result });
     for (const a of alerts) this.out.alerts.push({ key: model.id, value: a });
+  }
+
+  /**
+   * Rows of this window against the median rows of the version's recent windows (at least 3 of
+   * them): the fold change max(rows/typical, typical/rows) alerts at the configured threshold, so a
+   * drop to a fifth and a five-fold spike both count with the default of 5.
+   */
+  private volumeVerdict(st: ModelState, version: string, rows: number): VolumeResult | null {
+    const { windows, foldChange } = st.config.volume;
+    let history = st.volumeHistory.get(version);
+    if (!history) st.volumeHistory.set(version, (history = []));
+    let verdict: VolumeResult | null = null;
+    if (history.length >= 3) {
+      const sorted = [...history].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      const typical = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+      const fold = rows >= typical ? rows / typical : typical / rows;
+      verdict = { rows, typical_rows: typical, fold_change: fold, threshold: foldChange, drift: fold >= foldChange };
+    }
+    history.push(rows);
+    if (history.length > windows) history.shift();
+    return verdict;
+  }
+
+  /** Feeds a closed window into the serving reference: the first N windows (baseline) or the last one (previous). */
+  private updateServingReference(st: ModelState, w: OpenWindow, column: (name: string) => CurrentColumn): void {
+    const model = st.config;
+    let ref = st.servingReference.get(w.version);
+    if (model.reference.source === 'baseline' && ref && ref.windows >= model.reference.windows) return;
+    if (!ref || model.reference.source === 'previous') {
+      ref = { profile: new ReferenceProfile(model.id, w.version, model.features, this.config.processor.referenceMaxRows), windows: 0 };
+      st.servingReference.set(w.version, ref);
+    }
+    ref.profile.addWindow(w.columns.rows, (name) => {
+      const c = column(name);
+      if (c.kind === 'numeric') return c;
+      const counts = new Map<string, number>();
+      for (let k = 0; k < c.counts.length; k++) if (c.counts[k] > 0) counts.set(c.dictionary[k], c.counts[k]);
+      return { counts, missing: c.missing };
+    });
+    ref.windows++;
   }
 
   private reject(rec: InRecord, err: unknown): void {
@@ -446,6 +524,16 @@ export class Processor {
   }
 }
 
+/** featureIndex values other than an index into the event's feature map. */
+const ABSENT = -1;
+const TARGET = -2;
+const MISMATCH = -3;
+
+/** The prediction (serving) or label (training) as a category. */
+function targetCategory(v: EventView): string {
+  return v.targetTag === TAG_STRING ? v.targetStr! : String(v.targetNum);
+}
+
 function categoryOf(v: EventView, j: number): string {
   switch (v.tags[j]) {
     case TAG_STRING: return v.strs[j]!;
@@ -461,6 +549,6 @@ function truncate(s: string, n = 80): string {
 function currentColumn(w: OpenWindow, model: ModelConfig, name: string, st: ModelState): CurrentColumn {
   const i = model.features.findIndex((f) => f.name === name);
   const col = w.columns.columns[i];
-  if (col instanceof NumericColumn) return { kind: 'numeric', values: col.validValues(), missing: col.nullCount };
-  return { kind: 'categorical', counts: col.counts(), dictionary: st.dictionaries[i].values, missing: col.nullCount };
+  if (col instanceof NumericColumn) return { kind: 'numeric', values: col.validValues(), missing: col.nullCount, mismatches: w.mismatches[i] };
+  return { kind: 'categorical', counts: col.counts(), dictionary: st.dictionaries[i].values, missing: col.nullCount, mismatches: w.mismatches[i] };
 }

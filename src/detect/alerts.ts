@@ -4,7 +4,12 @@
  * derived from (model, version, feature, metric, window start), so a replay yields the same ids.
  */
 import type { Rule, WindowResult } from './evaluate.js';
-import { scoredValue, stableId } from './evaluate.js';
+import { scoredValue, stableId, verdictSupport } from './evaluate.js';
+
+export type AlertKind = 'SKEW' | 'DRIFT' | 'PREDICTION' | 'DATA_QUALITY' | 'VOLUME' | 'PERFORMANCE';
+
+/** Pseudo-feature of window-level alerts (dataset drift share, volume). */
+export const WHOLE_WINDOW = '*';
 
 export interface DriftAlert {
   alert_id: string;
@@ -20,6 +25,16 @@ export interface DriftAlert {
   rows: number;
   reference_rows: number;
   detected_at: number;
+  kind: AlertKind;
+}
+
+interface Verdict {
+  feature: string;
+  metric: string;
+  value: number;
+  threshold: number;
+  drift: boolean;
+  kind: AlertKind;
 }
 
 export function alertKey(modelId: string, version: string, feature: string, metric: string): string {
@@ -44,36 +59,49 @@ export class AlertTracker {
   }
 
   /**
-   * The alerts a window result causes. `detectedAt` is the event time at which the window became
-   * final (its end plus grace): a function of the window, so replays write identical alerts.
+   * The alerts a window result causes: one per rule (and for the window-level dataset drift and
+   * volume verdicts) whose state changes. Features with fewer values than `minRows` leave their
+   * state unchanged. `detectedAt` is the event time at which the window became final (its end plus
+   * grace): a function of the window, so replays write identical alerts.
    */
   update(result: WindowResult, rules: readonly Rule[], referenceRows: number, detectedAt: number, minRows = 1): DriftAlert[] {
-    if (result.status !== 'OK') return [];
+    const verdicts: Verdict[] = [];
+    if (result.status === 'OK') {
+      for (const rule of rules) {
+        const f = result.features.find((x) => x.feature === rule.feature);
+        const m = f?.metrics.find((x) => x.metric === rule.metric);
+        if (!f || !m || verdictSupport(f, m) < minRows) continue; // no verdict: state unchanged
+        const kind: AlertKind = m.signal === 'DATA_QUALITY' ? 'DATA_QUALITY' : f.role === 'PREDICTION' ? 'PREDICTION' : result.kind;
+        verdicts.push({ feature: rule.feature, metric: rule.metric, value: scoredValue(m), threshold: rule.threshold, drift: m.threshold === rule.threshold ? m.drift : false, kind });
+      }
+      const d = result.dataset_drift;
+      if (d) verdicts.push({ feature: WHOLE_WINDOW, metric: 'drift_share', value: d.share, threshold: d.threshold, drift: d.drift, kind: result.kind });
+    }
+    const v = result.volume;
+    if (v) verdicts.push({ feature: WHOLE_WINDOW, metric: 'volume_fold_change', value: v.fold_change, threshold: v.threshold, drift: v.drift, kind: 'VOLUME' });
+
     const alerts: DriftAlert[] = [];
-    for (const rule of rules) {
-      const f = result.features.find((x) => x.feature === rule.feature);
-      const m = f?.metrics.find((x) => x.metric === rule.metric);
-      if (!m || f!.count < minRows) continue; // too little data for a verdict: state unchanged
-      const key = alertKey(result.model_id, result.model_version, rule.feature, rule.metric);
-      const drift = m.threshold === rule.threshold ? m.drift : false;
+    for (const x of verdicts) {
+      const key = alertKey(result.model_id, result.model_version, x.feature, x.metric);
       const was = this.firing.has(key);
-      if (drift === was) continue;
-      if (drift) this.firing.add(key);
+      if (x.drift === was) continue;
+      if (x.drift) this.firing.add(key);
       else this.firing.delete(key);
       alerts.push({
-        alert_id: stableId('alert', result.model_id, result.model_version, rule.feature, rule.metric, result.window_start),
-        status: drift ? 'FIRING' : 'RESOLVED',
+        alert_id: stableId('alert', result.model_id, result.model_version, x.feature, x.metric, result.window_start),
+        status: x.drift ? 'FIRING' : 'RESOLVED',
         model_id: result.model_id,
         model_version: result.model_version,
-        feature: rule.feature,
-        metric: rule.metric,
-        value: scoredValue(m),
-        threshold: rule.threshold,
+        feature: x.feature,
+        metric: x.metric,
+        value: x.value,
+        threshold: x.threshold,
         window_start: result.window_start,
         window_end: result.window_end,
         rows: result.rows,
         reference_rows: referenceRows,
         detected_at: detectedAt,
+        kind: x.kind,
       });
     }
     return alerts;

@@ -257,12 +257,12 @@ export function applyCorrection(features: FeatureResult[], method: 'none' | 'bon
   }
 }
 
-/** The share of (non-prediction) features with at least one distribution rule drifting. */
-export function datasetDrift(features: readonly FeatureResult[], rules: readonly Rule[], threshold: number): DatasetDrift | null {
+/** The share of (non-prediction) features with at least one distribution rule drifting; features with fewer than minRows values do not count. */
+export function datasetDrift(features: readonly FeatureResult[], rules: readonly Rule[], threshold: number, minRows = 1): DatasetDrift | null {
   let evaluated = 0;
   let drifted = 0;
   for (const f of features) {
-    if (f.role !== 'FEATURE') continue;
+    if (f.role !== 'FEATURE' || f.count < minRows) continue;
     const ruled = f.metrics.filter((m) => m.signal === 'DISTRIBUTION' && rules.some((r) => r.feature === f.feature && r.metric === m.metric));
     if (ruled.length === 0) continue;
     evaluated++;
@@ -324,7 +324,7 @@ export function evaluateWindow(input: WindowInput, reference: ReferenceSnapshot 
     status: ok ? 'OK' : 'NO_REFERENCE',
     features,
     kind: input.kind ?? 'SKEW',
-    dataset_drift: ok ? datasetDrift(features, rules, input.datasetDriftShare ?? 0.5) : null,
+    dataset_drift: ok ? datasetDrift(features, rules, input.datasetDriftShare ?? 0.5, minRows) : null,
     volume: null,
   };
 }

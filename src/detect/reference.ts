@@ -140,6 +140,31 @@ export class ReferenceProfile {
   }
 
   /**
+   * Adds the rows of a closed serving window (references built from serving traffic):
+   * `numeric(name)` gives the window's valid values and missing count, `categorical(name)` its
+   * counts per category and missing count.
+   */
+  addWindow(rows: number, column: (name: string) => { values: Float64Array; missing: number } | { counts: ReadonlyMap<string, number>; missing: number }): void {
+    for (const f of this.features) {
+      const c = column(f.name);
+      if ('values' in c) {
+        const r = this.numeric.get(f.name)!;
+        for (let i = 0; i < c.values.length; i++) r.add(c.values[i]);
+        for (let i = 0; i < c.missing; i++) r.addMissing();
+      } else {
+        const r = this.categorical.get(f.name)!;
+        for (const [value, n] of c.counts) {
+          r.seen += n;
+          r.counts.set(value, (r.counts.get(value) ?? 0) + n);
+        }
+        for (let i = 0; i < c.missing; i++) r.addMissing();
+      }
+    }
+    this.rows += rows;
+    this.snapshotCache = null;
+  }
+
+  /**
    * The frozen view used for evaluation. Recomputed only when training rows arrived since the last
    * call; serving data never changes it.
    */

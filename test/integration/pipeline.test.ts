@@ -119,11 +119,13 @@ describe('driftline run on a real Kafka broker', () => {
   });
 
   it('fires only for the shifted features and resolves when the shift ends', async () => {
-    const records = await readTopic(kafka, config.topics.alerts, (n) => n >= 4, 30_000);
+    const records = await readTopic(kafka, config.topics.alerts, (n) => n >= 6, 30_000);
     const alerts = records.map((m) => types.driftAlert.fromBuffer(m.value) as DriftAlert);
+    // Two of four features shifted: the dataset-level share (0.5) reaches its default threshold too.
     expect(alerts.map((a) => `${a.status} ${a.feature} ${a.metric} ${(a.window_start - T0) / H}`).sort()).toEqual([
-      'FIRING income psi 2', 'FIRING ocean linf 2', 'RESOLVED income psi 4', 'RESOLVED ocean linf 4',
+      'FIRING * drift_share 2', 'FIRING income psi 2', 'FIRING ocean linf 2', 'RESOLVED * drift_share 4', 'RESOLVED income psi 4', 'RESOLVED ocean linf 4',
     ]);
+    expect(alerts.every((a) => a.kind === 'SKEW')).toBe(true);
     expect(alerts.every((a) => a.reference_rows === 3000 && /^[0-9a-f]{32}$/.test(a.alert_id))).toBe(true);
   });
 
