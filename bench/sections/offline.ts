@@ -1,0 +1,99 @@
+/**
+ * 3. Offline: a reference/current CSV pair (rows x cols numeric, some columns drifted) compared by
+ * `driftline compare`, Evidently's DataDriftPreset and NannyML's UnivariateDriftCalculator. Times
+ * are wall times of each process (start-up and imports included for all three); the Python
+ * scripts also report their in-process times (reading the CSVs + computing, imports excluded).
+ */
+import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { BENCH_DIR, normal, outDir, progress, rng, run, VENV_PY } from '../lib/common.js';
+
+export interface Side {
+  wall_s: number | null;
+  inner_s: number | null;
+  version?: string;
+  error?: string;
+}
+export interface OfflineResult {
+  rows: number;
+  cols: number;
+  driftline: Side;
+  evidently: Side;
+  nannyml: Side;
+  notes: string[];
+}
+
+async function writeCsv(path: string, rows: number, cols: number, seed: number, drift: boolean): Promise<void> {
+  if (existsSync(path) && statSync(path).size > 0) return; // cached (same seed, same shape)
+  const r = rng(seed);
+  const out = createWriteStream(path);
+  out.write(Array.from({ length: cols }, (_, j) => `x${j}`).join(',') + '\n');
+  let chunk = '';
+  for (let i = 0; i < rows; i++) {
+    let line = '';
+    for (let j = 0; j < cols; j++) {
+      // every 5th column drifts in the current file (mean +0.3)
+      const x = normal(r) * (1 + (j % 7) * 0.2) + j + (drift && j % 5 === 0 ? 0.3 : 0);
+      line += (j ? ',' : '') + x.toFixed(6);
+    }
+    chunk += line + '\n';
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.write(chunk);
+  out.end();
+  await once(out, 'finish');
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
+export async function offline(rows: number, cols: number, which: { evidently: boolean; nannyml: boolean }): Promise<OfflineResult> {
+  const notes: string[] = [];
+  const dir = outDir('data');
+  const ref = join(dir, `reference-${rows}x${cols}.csv`);
+  const cur = join(dir, `current-${rows}x${cols}.csv`);
+  progress(`offline: CSV pair ${rows.toLocaleString('en')} rows x ${cols} numeric columns (every 5th column drifted) in ${dir}`);
+  await writeCsv(ref, rows, cols, 41, false);
+  await writeCsv(cur, rows, cols, 42, true);
+  progress(`  ${(statSync(ref).size / 1e6).toFixed(0)} MB + ${(statSync(cur).size / 1e6).toFixed(0)} MB`);
+
+  const driftline: Side = { wall_s: null, inner_s: null };
+  progress('offline: driftline compare --format json --out /dev/null');
+  const d = await run(process.execPath, ['bin/driftline.js', 'compare', '--reference', ref, '--current', cur, '--format', 'json', '--out', '/dev/null'], { timeoutMs: 1_800_000 });
+  if (d.code === 0) driftline.wall_s = d.ms / 1000;
+  else {
+    driftline.error = `driftline compare exited ${d.code}: ${(d.stderr || d.stdout).trim().slice(-300)}`;
+    notes.push(driftline.error);
+  }
+  progress(`  driftline: ${driftline.wall_s?.toFixed(1) ?? 'failed'} s`);
+
+  const python = async (label: string, script: string, args: string[]): Promise<Side> => {
+    const side: Side = { wall_s: null, inner_s: null };
+    if (!existsSync(VENV_PY)) {
+      side.error = 'no bench/.venv (python3.11 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/requirements.txt)';
+      notes.push(`${label}: ${side.error}`);
+      return side;
+    }
+    progress(`offline: ${label}`);
+    const res = await run(VENV_PY, [join(BENCH_DIR, 'py', script), ...args], { timeoutMs: 3_600_000 });
+    if (res.code !== 0) {
+      side.error = `${label} exited ${res.code}: ${res.stderr.trim().slice(-400)}`;
+      notes.push(side.error);
+      return side;
+    }
+    const j = lastJson(res.stdout);
+    side.wall_s = res.ms / 1000;
+    side.inner_s = Number(j.total_s);
+    side.version = String(j.evidently ?? j.nannyml ?? '');
+    progress(`  ${label}: ${side.wall_s.toFixed(1)} s wall (${side.inner_s.toFixed(1)} s reading + computing)`);
+    return side;
+  };
+  const evidently = which.evidently ? await python('Evidently DataDriftPreset', 'evidently_bench.py', [ref, cur, join(outDir('tmp'), 'evidently.json')]) : { wall_s: null, inner_s: null, error: 'not run' };
+  const nannyml = which.nannyml ? await python('NannyML UnivariateDriftCalculator', 'nannyml_bench.py', [ref, cur]) : { wall_s: null, inner_s: null, error: 'not run' };
+  return { rows, cols, driftline, evidently, nannyml, notes };
+}
