@@ -298,7 +298,28 @@ def california():
     return cols
 
 
+def correction_cases():
+    """Multiple-testing corrections of p-values across features: scipy's Benjamini-Hochberg
+    (scipy.stats.false_discovery_control) and Bonferroni (p*m capped at 1, which is what
+    statsmodels' multipletests(method='bonferroni') gives)."""
+    rng = np.random.default_rng(20261123)
+    cases = []
+    for name, p in [
+        ("mixed", np.concatenate([rng.uniform(0, 1, 12), rng.uniform(0, 0.01, 4)])),
+        ("ties", np.array([0.01, 0.01, 0.02, 0.5, 0.5, 0.04])),
+        ("single", np.array([0.03])),
+        ("tiny", np.array([1e-300, 1e-12, 0.2, 0.9])),
+    ]:
+        cases.append({
+            "name": name, "p": fl(p),
+            "bh": fl(scipy.stats.false_discovery_control(p, method="bh")),
+            "bonferroni": fl(np.minimum(1.0, p * len(p))),
+        })
+    return cases
+
+
 def main():
+    write("corrections.json", {"cases": correction_cases()})
     write("ks_small_medium.json", {"cases": ks_cases_small_medium()})
     write("ks_large.json", {"cases": ks_cases_large()})
     kstwo, smirnov = kstwo_grid()
