@@ -181,6 +181,60 @@ export function decodeNative(kind: EventKind, buf: Buffer, start: number, view: 
   if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
 }
 
+/**
+ * Walks a body against a writer schema with bounds checks before avsc decodes it. avsc only checks
+ * that a buffer was long enough after reading it, so a corrupted map or array count (a varint of
+ * billions) makes it loop for minutes; here every length and block count must fit in the bytes
+ * that are left. Throws RejectedMessageError (undecodable).
+ */
+function checkAgainst(type: avro.Type, r: Reader, depth = 0): void {
+  if (depth > 64) r.fail('schema nesting deeper than 64');
+  const t = type as avro.Type & Record<string, (...a: unknown[]) => unknown>;
+  const name = type.typeName;
+  switch (name) {
+    case 'null': return;
+    case 'boolean': r.boolean(); return;
+    case 'int': case 'long': r.long(); return;
+    case 'float': if (r.pos + 4 > r.end) r.fail('truncated float'); r.pos += 4; return;
+    case 'double': r.double(); return;
+    case 'string': case 'bytes': {
+      const len = r.long();
+      if (len < 0 || r.pos + len > r.end) r.fail(`${name} length out of range`);
+      r.pos += len;
+      return;
+    }
+    case 'fixed': {
+      const size = t.getSize() as number;
+      if (r.pos + size > r.end) r.fail('truncated fixed');
+      r.pos += size;
+      return;
+    }
+    case 'enum': r.unionIndex((t.getSymbols() as string[]).length); return;
+    case 'union:wrapped': case 'union:unwrapped': {
+      const types = t.getTypes() as avro.Type[];
+      checkAgainst(types[r.unionIndex(types.length)], r, depth + 1);
+      return;
+    }
+    case 'record': case 'error':
+      for (const f of t.getFields() as { getType(): avro.Type }[]) checkAgainst(f.getType(), r, depth + 1);
+      return;
+    case 'map': case 'array': {
+      const inner = (name === 'map' ? t.getValuesType() : t.getItemsType()) as avro.Type;
+      for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
+        for (let i = 0; i < n; i++) {
+          if (name === 'map') checkAgainst(STRING, r, depth + 1);
+          checkAgainst(inner, r, depth + 1);
+        }
+      }
+      return;
+    }
+    default:
+      if (name.startsWith('logical:')) return checkAgainst(t.getUnderlyingType() as avro.Type, r, depth);
+      r.fail(`unsupported writer type ${name}`);
+  }
+}
+const STRING = avro.Type.forSchema('string');
+
 type Wrapped = Record<string, unknown> | null;
 
 function unwrap(v: Wrapped): [ValueTag, number, string | null] {
@@ -224,7 +278,7 @@ export function fillFromObject(kind: EventKind, obj: Record<string, unknown>, vi
  */
 export class EventDecoder {
   private readonly readerFingerprint: string;
-  private readonly resolvers = new Map<number, { native: boolean; type?: avro.Type; resolver?: avro.Resolver }>();
+  private readonly resolvers = new Map<number, { native: boolean; type?: avro.Type; resolver?: avro.Resolver; error?: RejectedMessageError }>();
 
   constructor(
     readonly kind: EventKind,
@@ -242,6 +296,9 @@ export class EventDecoder {
       const id = buf.readUInt32BE(1);
       const entry = this.resolverFor(id);
       if (entry.native) return decodeNative(this.kind, buf, 5, view);
+      const r = new Reader(buf, 5, buf.length);
+      checkAgainst(entry.type!, r);
+      if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
       let obj: Record<string, unknown>;
       try {
         obj = this.reader.fromBuffer(buf.subarray(5), entry.resolver) as Record<string, unknown>;
@@ -256,6 +313,7 @@ export class EventDecoder {
 
   private resolverFor(id: number) {
     let entry = this.resolvers.get(id);
+    if (entry?.error) throw entry.error;
     if (entry) return entry;
     const schema = this.writers.get(id);
     if (!schema) throw new RejectedMessageError('unknown_schema_id', `unknown writer schema id ${id}: not in the config's codec.writerSchemas nor the schema registry`);
@@ -265,7 +323,12 @@ export class EventDecoder {
       try {
         entry = { native: false, type: writer, resolver: this.reader.createResolver(writer) };
       } catch (err) {
-        throw new RejectedMessageError('unknown_schema_id', `writer schema id ${id} cannot be read as ${this.kind === 'inference' ? 'InferenceEvent' : 'TrainingEvent'}: ${(err as Error).message}`, { cause: err });
+        // A writer that lacks a field the reader needs (no default) is a missing field; any other
+        // incompatibility (a field of another type) is a schema the processor cannot read.
+        const missing = /no matching field for default-less/.test((err as Error).message);
+        const error = new RejectedMessageError(missing ? 'missing_field' : 'unknown_schema_id', `writer schema id ${id} cannot be read as ${this.kind === 'inference' ? 'InferenceEvent' : 'TrainingEvent'}: ${(err as Error).message}`, { cause: err });
+        this.resolvers.set(id, { native: false, error });
+        throw error;
       }
     }
     this.resolvers.set(id, entry);
