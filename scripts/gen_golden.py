@@ -318,7 +318,23 @@ def correction_cases():
     return cases
 
 
+def auc_cases():
+    """ROC AUC as U / (n_pos * n_neg), with U from scipy.stats.mannwhitneyu (ties: average ranks)."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for name, n, ties in [("small", 12, False), ("ties", 200, True), ("medium", 2000, False)]:
+        y = (rng.uniform(size=n) < 0.4).astype(int)
+        y[0], y[1] = 0, 1
+        s = rng.normal(size=n) + 0.8 * y
+        if ties:
+            s = np.round(s, 1)
+        u = scipy.stats.mannwhitneyu(s[y == 1], s[y == 0], alternative="two-sided").statistic
+        cases.append({"name": name, "scores": fl(s), "positive": [int(v) for v in y], "auc": float(u / (y.sum() * (n - y.sum())))})
+    return cases
+
+
 def main():
+    write("auc.json", {"cases": auc_cases()})
     write("corrections.json", {"cases": correction_cases()})
     write("ks_small_medium.json", {"cases": ks_cases_small_medium()})
     write("ks_large.json", {"cases": ks_cases_large()})

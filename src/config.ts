@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { METRICS, METRIC_NAMES, defaultMetricNames, type FeatureKind } from './detect/registry.js';
+import { LOWER_IS_BETTER, METRICS, METRIC_NAMES, PERFORMANCE_METRICS, defaultMetricNames, type FeatureKind, type PerformanceMetric } from './detect/registry.js';
 import { parseDurationMs, windowSpecFromText, type WindowSpec } from './window/spec.js';
 
 const duration = z.string().refine((s) => {
@@ -78,6 +78,23 @@ const model = z.strictObject({
   datasetDrift: z.strictObject({ share: z.number().gt(0).max(1).default(0.5) }).prefault({}),
   /** Multiple-testing correction of p-value metrics across a window's features. */
   correction: z.enum(['none', 'bonferroni', 'bh']).default('none'),
+  /** Performance from delayed labels, joined to predictions by event_id. */
+  performance: z.strictObject({
+    task: z.enum(['classification', 'regression']),
+    /** Classification: the positive class, for precision, recall, F1 and ROC AUC (scores >= 0.5 predict it). */
+    positiveClass: z.string().optional(),
+    /** Labels for a window count until its end plus this (event time). */
+    horizon: duration.default('1d'),
+    /** Predictions waiting for their label, per model; the oldest are dropped (and counted) beyond it. */
+    maxPending: z.number().int().positive().default(100_000),
+    rules: z.array(z.strictObject({
+      metric: z.enum(PERFORMANCE_METRICS),
+      threshold: z.number().finite().optional(),
+      /** Alternatively: the figure measured at training time and the largest acceptable drop from it. */
+      trainingValue: z.number().finite().optional(),
+      maxDrop: z.number().nonnegative().optional(),
+    }).refine((r) => (r.threshold !== undefined) !== (r.trainingValue !== undefined && r.maxDrop !== undefined), { message: 'set either threshold, or trainingValue and maxDrop' })).default([]),
+  }).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -97,6 +114,10 @@ export const configSchema = z.strictObject({
     alerts: name.default('driftline.alerts'),
     results: name.default('driftline.window-results'),
     deadLetter: name.default('driftline.dead-letter'),
+    /** Delayed ground truth (LabelEvent), keyed by model_id, as many partitions as the inference topic. */
+    labels: name.default('driftline.labels'),
+    /** PerformanceResult per window of models with a performance section. */
+    performance: name.default('driftline.performance-results'),
   }).prefault({}),
   metrics: z.strictObject({
     host: z.string().default('127.0.0.1'),
@@ -149,6 +170,15 @@ export interface ModelConfig {
   readonly volume: { readonly windows: number; readonly foldChange: number };
   readonly datasetDrift: { readonly share: number };
   readonly correction: 'none' | 'bonferroni' | 'bh';
+  readonly performance: PerformanceConfig | null;
+}
+export interface PerformanceConfig {
+  readonly task: 'classification' | 'regression';
+  readonly positiveClass: string | null;
+  readonly horizonMs: number;
+  readonly maxPending: number;
+  /** Alert when a metric falls below (errors: rises above) its threshold. */
+  readonly rules: readonly { metric: PerformanceMetric; threshold: number }[];
 }
 export interface Config extends Omit<RawConfig, 'models'> {
   readonly models: readonly ModelConfig[];
@@ -209,7 +239,24 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = {}): Config
       const list = metricsByFeature.get(f.name)!;
       if (!list.includes(r.metric)) metricsByFeature.set(f.name, [...list, r.metric]);
     });
-    return { id: m.id, window, features, metricsByFeature, rules: m.rules ?? null, minRows: m.minRows, reference: m.reference, onTypeMismatch: m.onTypeMismatch, volume: m.volume, datasetDrift: m.datasetDrift, correction: m.correction };
+    let performance: PerformanceConfig | null = null;
+    if (m.performance) {
+      const p = m.performance;
+      const classification = ['accuracy', 'precision', 'recall', 'f1', 'auc'];
+      p.rules.forEach((r, j) => {
+        const fits = p.task === 'classification' ? classification.includes(r.metric) : !classification.includes(r.metric);
+        if (!fits) throw new ConfigError(`models[${i}].performance.rules[${j}].metric`, `${r.metric} is not a ${p.task} metric`);
+        if (['precision', 'recall', 'f1', 'auc'].includes(r.metric) && !p.positiveClass) throw new ConfigError(`models[${i}].performance.positiveClass`, `${r.metric} needs the positive class`);
+      });
+      performance = {
+        task: p.task,
+        positiveClass: p.positiveClass ?? null,
+        horizonMs: parseDurationMs(p.horizon),
+        maxPending: p.maxPending,
+        rules: p.rules.map((r) => ({ metric: r.metric, threshold: r.threshold ?? (LOWER_IS_BETTER.has(r.metric) ? r.trainingValue! + r.maxDrop! : r.trainingValue! - r.maxDrop!) })),
+      };
+    }
+    return { id: m.id, window, features, metricsByFeature, rules: m.rules ?? null, minRows: m.minRows, reference: m.reference, onTypeMismatch: m.onTypeMismatch, volume: m.volume, datasetDrift: m.datasetDrift, correction: m.correction, performance };
   });
   return { ...raw, models };
 }

@@ -26,6 +26,8 @@ export class Instrumentation {
   private readonly openWindowsGauge: Gauge<'model'>;
   private readonly ready: Gauge;
   private readonly commits: Counter;
+  private readonly labels: Counter<'model' | 'outcome'>;
+  private readonly perfGauge: Gauge<'model' | 'version' | 'metric'>;
 
   constructor(logger: Logger, readonly registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
     this.log = {
@@ -48,6 +50,8 @@ export class Instrumentation {
     this.referenceRowsGauge = new Gauge({ name: 'driftline_reference_rows', help: 'Training rows in the reference of a model version.', labelNames: ['model', 'version'], registers });
     this.openWindowsGauge = new Gauge({ name: 'driftline_open_windows', help: 'Windows open in memory.', labelNames: ['model'], registers });
     this.ready = new Gauge({ name: 'driftline_ready', help: '1 when the processor is connected, bootstrapped and consuming.', registers });
+    this.labels = new Counter({ name: 'driftline_label_joins_total', help: 'Label join outcomes: matched (a label counted for its prediction), expired (a label after its horizon), unmatched (a label whose prediction never came, dropped beyond maxPending), prediction_evicted and prediction_expired (predictions that got no label).', labelNames: ['model', 'outcome'], registers });
+    this.perfGauge = new Gauge({ name: 'driftline_model_performance', help: 'Latest performance metric of a model version from delayed labels (accuracy, precision, recall, f1, auc, mae, rmse).', labelNames: ['model', 'version', 'metric'], registers });
     this.commits = new Counter({ name: 'driftline_offset_commits_total', help: 'Offset commits to the inference consumer group.', registers });
   }
 
@@ -100,6 +104,15 @@ export class Instrumentation {
   readiness(ready: boolean, why: string): void {
     this.ready.set(ready ? 1 : 0);
     this.log.kafka.info({ ready }, ready ? 'ready: consuming' : `not ready: ${why}`);
+  }
+
+  labelDropped(model: string, outcome: 'matched' | 'expired' | 'unmatched' | 'prediction_evicted' | 'prediction_expired'): void {
+    this.labels.inc({ model, outcome });
+  }
+
+  performancePublished(model: string, version: string, windowStart: number, labeled: number, metrics: { metric: string; value: number }[]): void {
+    for (const m of metrics) this.perfGauge.set({ model, version, metric: m.metric }, m.value);
+    this.log.processor.info({ model, version, windowStart: new Date(windowStart).toISOString(), labeled, metrics }, `performance of ${model} ${version} window ${new Date(windowStart).toISOString()}: ${metrics.map((m) => `${m.metric} ${m.value.toPrecision(3)}`).join(', ') || 'no labels'} (${labeled} labeled)`);
   }
 
   offsetsCommitted(partitions: number): void {

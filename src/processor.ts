@@ -18,6 +18,7 @@ import { EventDecoder, EventView, TAG_BOOLEAN, TAG_DOUBLE, TAG_LONG, TAG_NULL, T
 import { AlertTracker, type DriftAlert } from './detect/alerts.js';
 import { effectiveRules, evaluateWindow, type CurrentColumn, type Rule, type VolumeResult, type WindowResult } from './detect/evaluate.js';
 import { ReferenceProfile } from './detect/reference.js';
+import { PerformanceWindow, type PerformanceResult, type Target } from './detect/performance.js';
 import { assignWindows, windowEnd } from './window/assign.js';
 import { CategoricalColumn, CategoryDictionary, NumericColumn, WindowColumns } from './window/columns.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -51,6 +52,7 @@ export interface Outputs {
   results: OutRecord<WindowResult>[];
   alerts: OutRecord<DriftAlert>[];
   deadLetters: DeadLetter[];
+  performance: OutRecord<PerformanceResult>[];
 }
 
 /** What a committed offset carries, so that a new owner of the partition can replay exactly. */
@@ -85,6 +87,11 @@ class ModelState {
   readonly volumeHistory = new Map<string, number[]>();
   /** References built from serving windows (reference.source baseline or previous), per version. */
   readonly servingReference = new Map<string, { profile: ReferenceProfile; windows: number }>();
+  /** Label join (models with a performance section): predictions waiting for a label, by event id. */
+  readonly pending = new Map<string, { version: string; starts: number[]; prediction: Target }>();
+  /** Labels that arrived before their prediction, by event id. */
+  readonly earlyLabels = new Map<string, Target>();
+  readonly perfWindows = new Map<string, PerformanceWindow>();
   constructor(readonly config: ModelConfig) {
     this.dictionaries = config.features.map(() => new CategoryDictionary());
     this.rules = effectiveRules(config.features.map((f) => ({ name: f.name, kind: f.kind })), config.rules);
@@ -109,16 +116,18 @@ export class Processor {
   private readonly starts: number[] = [];
   /** Per configured feature: index in the current event view, or -1 (reused, no allocation). */
   private readonly featureIndex: Int32Array;
-  private out: Outputs = { results: [], alerts: [], deadLetters: [] };
+  private readonly labelType: avro.Type;
+  private out: Outputs = { results: [], alerts: [], deadLetters: [], performance: [] };
 
   constructor(
     private readonly config: Config,
     private readonly obs: Instrumentation,
     private readonly clock: Clock,
-    types: { inference: avro.Type; training: avro.Type },
+    types: { inference: avro.Type; training: avro.Type; label: avro.Type },
     writerSchemas: ReadonlyMap<number, avro.Schema> = new Map(),
   ) {
     for (const m of config.models) this.models.set(m.id, m);
+    this.labelType = types.label;
     this.decoders = {
       inference: new EventDecoder('inference', types.inference, writerSchemas),
       training: new EventDecoder('training', types.training, writerSchemas),
@@ -129,7 +138,7 @@ export class Processor {
   /** Takes the outputs produced since the last call. */
   drain(): Outputs {
     const o = this.out;
-    this.out = { results: [], alerts: [], deadLetters: [] };
+    this.out = { results: [], alerts: [], deadLetters: [], performance: [] };
     return o;
   }
 
@@ -211,6 +220,7 @@ export class Processor {
       return;
     }
     if (!replaying) this.obs.eventConsumed(rec.topic, model.id);
+    if (model.performance) this.registerPrediction(st, n);
     if (v.eventTime > st.streamTime) {
       st.streamTime = v.eventTime;
       this.closeDue(st);
@@ -230,11 +240,114 @@ export class Processor {
     }
   }
 
-  /** Closes every window of every model now (used by `compare` at the end of a file). */
+  /** Closes every window of every model now, performance windows included (the end of a file). */
   closeAll(): void {
     for (const st of this.state.values()) {
       for (const w of st.windows.values()) st.streamTime = Math.max(st.streamTime, w.end + st.config.window.graceMs);
       this.closeDue(st);
+      if (st.config.performance) this.closePerformance(st, Infinity);
+    }
+  }
+
+  // ---------------------------------------------------------------- delayed labels (performance)
+
+  /**
+   * A LabelEvent: joined by event id to a prediction waiting for it (or kept until the prediction
+   * comes, if it came first), and counted into the prediction's performance windows.
+   */
+  processLabel(rec: InRecord): void {
+    let label: { model_id: string; event_id: string; label: Record<string, unknown> | null; event_time: number };
+    try {
+      if (!rec.value) throw new RejectedMessageError('undecodable', 'message has no value (tombstone)');
+      if (rec.value.length > this.config.processor.maxMessageBytes) throw new RejectedMessageError('oversized', `message body of ${rec.value.length} bytes exceeds processor.maxMessageBytes (${this.config.processor.maxMessageBytes})`);
+      try {
+        label = this.labelType.fromBuffer(rec.value) as typeof label;
+      } catch (err) {
+        throw new RejectedMessageError('undecodable', `not a valid LabelEvent: ${(err as Error).message}`, { cause: err });
+      }
+      const model = this.models.get(label.model_id);
+      if (!model) throw new RejectedMessageError('unknown_model', `model_id "${truncate(label.model_id)}" is not configured`);
+      if (!model.performance) throw new RejectedMessageError('unknown_model', `model "${model.id}" has no performance section, so it takes no labels`);
+    } catch (err) {
+      this.reject(rec, err);
+      return;
+    }
+    const model = this.models.get(label.model_id)!;
+    const st = this.modelState(model);
+    this.obs.eventConsumed(rec.topic, model.id);
+    const value: Target = label.label === null ? null : (Object.values(label.label)[0] as number | string);
+    const p = st.pending.get(label.event_id);
+    if (p) {
+      st.pending.delete(label.event_id);
+      this.joinLabel(st, p, value);
+    } else {
+      st.earlyLabels.set(label.event_id, value);
+      if (st.earlyLabels.size > model.performance!.maxPending) {
+        st.earlyLabels.delete(st.earlyLabels.keys().next().value!);
+        this.obs.labelDropped(model.id, 'unmatched');
+      }
+    }
+  }
+
+  private registerPrediction(st: ModelState, n: number): void {
+    const v = this.view;
+    const cfg = st.config.performance!;
+    const prediction: Target = v.targetTag === TAG_DOUBLE ? v.targetNum : v.targetTag === TAG_STRING ? v.targetStr : null;
+    const starts: number[] = [];
+    for (let w = 0; w < n; w++) {
+      const start = this.starts[w];
+      const end = windowEnd(st.config.window, start);
+      if (end + cfg.horizonMs <= st.streamTime) continue;
+      const key = `${v.modelVersion}${WINDOW_KEY_SEP}${start}`;
+      let pw = st.perfWindows.get(key);
+      if (!pw) st.perfWindows.set(key, (pw = new PerformanceWindow(v.modelVersion, start, end)));
+      pw.predictions++;
+      starts.push(start);
+    }
+    if (starts.length === 0) return;
+    const entry = { version: v.modelVersion, starts, prediction };
+    if (st.earlyLabels.has(v.eventId)) {
+      const label = st.earlyLabels.get(v.eventId)!;
+      st.earlyLabels.delete(v.eventId);
+      this.joinLabel(st, entry, label);
+      return;
+    }
+    st.pending.set(v.eventId, entry);
+    if (st.pending.size > cfg.maxPending) {
+      st.pending.delete(st.pending.keys().next().value!);
+      this.obs.labelDropped(st.config.id, 'prediction_evicted');
+    }
+  }
+
+  private joinLabel(st: ModelState, p: { version: string; starts: number[]; prediction: Target }, label: Target): void {
+    let counted = false;
+    for (const start of p.starts) {
+      const pw = st.perfWindows.get(`${p.version}${WINDOW_KEY_SEP}${start}`);
+      if (!pw) continue; // its horizon passed
+      pw.add(st.config.performance!, p.prediction, label);
+      counted = true;
+    }
+    this.obs.labelDropped(st.config.id, counted ? 'matched' : 'expired');
+  }
+
+  /** Publishes the performance of every window whose end plus label horizon the time `t` reached. */
+  private closePerformance(st: ModelState, t: number): void {
+    const cfg = st.config.performance!;
+    const due = [...st.perfWindows.values()].filter((w) => w.end + cfg.horizonMs <= t).sort((a, b) => a.start - b.start);
+    if (due.length === 0) return;
+    for (const w of due) {
+      st.perfWindows.delete(`${w.version}${WINDOW_KEY_SEP}${w.start}`);
+      const result = w.result(st.config.id, cfg, st.config.minRows);
+      this.obs.performancePublished(st.config.id, w.version, w.start, result.labeled, result.metrics);
+      this.out.performance.push({ key: st.config.id, value: result });
+      for (const a of this.alerts.updatePerformance(result, w.end + cfg.horizonMs, st.config.minRows)) this.out.alerts.push({ key: st.config.id, value: a });
+    }
+    // Predictions whose every window is gone will never be counted: drop them.
+    for (const [id, p] of st.pending) {
+      if (p.starts.every((s) => !st.perfWindows.has(`${p.version}${WINDOW_KEY_SEP}${s}`))) {
+        st.pending.delete(id);
+        this.obs.labelDropped(st.config.id, 'prediction_expired');
+      }
     }
   }
 
@@ -415,6 +528,7 @@ export class Processor {
   }
 
   private closeDue(st: ModelState): void {
+    if (st.config.performance) this.closePerformance(st, st.streamTime);
     const grace = st.config.window.graceMs;
     const due: OpenWindow[] = [];
     for (const w of st.windows.values()) if (w.end + grace <= st.streamTime) due.push(w);

@@ -12,7 +12,7 @@ import avro from 'avsc';
 
 export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
 
-export type SchemaName = 'InferenceEvent' | 'TrainingEvent' | 'WindowResult' | 'DriftAlert';
+export type SchemaName = 'InferenceEvent' | 'TrainingEvent' | 'WindowResult' | 'DriftAlert' | 'LabelEvent' | 'PerformanceResult';
 
 export function readSchema(name: SchemaName): avro.Schema {
   return JSON.parse(readFileSync(join(SCHEMA_DIR, `${name}.avsc`), 'utf8')) as avro.Schema;
@@ -23,6 +23,8 @@ export interface AvroTypes {
   training: avro.Type;
   windowResult: avro.Type;
   driftAlert: avro.Type;
+  label: avro.Type;
+  performanceResult: avro.Type;
 }
 
 /** Builds fresh avsc types (no module-level singletons; callers keep the instance they need). */
@@ -32,5 +34,7 @@ export function loadTypes(): AvroTypes {
     training: avro.Type.forSchema(readSchema('TrainingEvent'), { wrapUnions: true }),
     windowResult: avro.Type.forSchema(readSchema('WindowResult'), { wrapUnions: 'auto' }),
     driftAlert: avro.Type.forSchema(readSchema('DriftAlert'), { wrapUnions: 'auto' }),
+    label: avro.Type.forSchema(readSchema('LabelEvent'), { wrapUnions: true }),
+    performanceResult: avro.Type.forSchema(readSchema('PerformanceResult'), { wrapUnions: 'auto' }),
   };
 }

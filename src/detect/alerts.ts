@@ -4,6 +4,7 @@
  * derived from (model, version, feature, metric, window start), so a replay yields the same ids.
  */
 import type { Rule, WindowResult } from './evaluate.js';
+import type { PerformanceResult } from './performance.js';
 import { scoredValue, stableId, verdictSupport } from './evaluate.js';
 
 export type AlertKind = 'SKEW' | 'DRIFT' | 'PREDICTION' | 'DATA_QUALITY' | 'VOLUME' | 'PERFORMANCE';
@@ -102,6 +103,37 @@ export class AlertTracker {
         reference_rows: referenceRows,
         detected_at: detectedAt,
         kind: x.kind,
+      });
+    }
+    return alerts;
+  }
+
+  /** PERFORMANCE alerts: FIRING when a metric with a rule breaches it, RESOLVED when it recovers. */
+  updatePerformance(result: PerformanceResult, detectedAt: number, minLabeled: number): DriftAlert[] {
+    if (result.labeled < minLabeled) return [];
+    const alerts: DriftAlert[] = [];
+    for (const m of result.metrics) {
+      if (m.threshold === null) continue;
+      const key = alertKey(result.model_id, result.model_version, WHOLE_WINDOW, m.metric);
+      const was = this.firing.has(key);
+      if (m.breach === was) continue;
+      if (m.breach) this.firing.add(key);
+      else this.firing.delete(key);
+      alerts.push({
+        alert_id: stableId('alert', result.model_id, result.model_version, WHOLE_WINDOW, m.metric, result.window_start),
+        status: m.breach ? 'FIRING' : 'RESOLVED',
+        model_id: result.model_id,
+        model_version: result.model_version,
+        feature: WHOLE_WINDOW,
+        metric: m.metric,
+        value: m.value,
+        threshold: m.threshold,
+        window_start: result.window_start,
+        window_end: result.window_end,
+        rows: result.labeled,
+        reference_rows: 0,
+        detected_at: detectedAt,
+        kind: 'PERFORMANCE',
       });
     }
     return alerts;

@@ -81,3 +81,8 @@ export function crosses(def: MetricDef, value: number, threshold: number): boole
   if (Number.isNaN(value)) return false;
   return def.direction === 'pvalue' ? value < threshold : value >= threshold;
 }
+
+/** Performance metrics from delayed labels (their own family: alerts of kind PERFORMANCE). Higher is better for all but the regression errors. */
+export const PERFORMANCE_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'auc', 'mae', 'rmse'] as const;
+export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
+export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(['mae', 'rmse']);

@@ -24,3 +24,4 @@ export { linf } from './linf.js';
 export { chi2Contingency } from './chi2.js';
 export type { Chi2Result } from './chi2.js';
 export { gammaincP, gammaincQ, chi2Sf, lgamma } from './special.js';
+export { rocAuc } from './auc.js';

@@ -26,7 +26,7 @@ export class TestDriver {
   readonly registry = new Registry();
   readonly config: Config;
   readonly processor: Processor;
-  readonly out: Outputs = { results: [], alerts: [], deadLetters: [] };
+  readonly out: Outputs = { results: [], alerts: [], deadLetters: [], performance: [] };
   private offsets = new Map<string, number>();
   private seq = 0;
 
@@ -65,6 +65,18 @@ export class TestDriver {
     this.raw(encodeEvent(this.types.inference, 'inference', e), partition);
   }
 
+  /** A delayed label of an earlier prediction. */
+  label(modelId: string, eventId: string, label: number | string | null, eventTime: number): void {
+    const value = label === null ? null : typeof label === 'number' ? { double: label } : { string: label };
+    this.processor.processLabel(this.record(this.config.topics.labels, this.types.label.toBuffer({ model_id: modelId, event_id: eventId, label: value, event_time: eventTime })));
+    this.collect();
+  }
+
+  /** An inference event with a prediction and a chosen event id. */
+  predict(modelId: string, version: string, eventId: string, eventTime: number, features: Record<string, number | string | boolean | null>, prediction: number | string | null): void {
+    this.raw(encodeEvent(this.types.inference, 'inference', { model_id: modelId, model_version: version, event_id: eventId, event_time: eventTime, features, prediction }));
+  }
+
   /** Sends any body (valid or not) to the inference topic. */
   raw(body: Buffer | null, partition = 0): void {
     this.processor.processInference(this.record(this.config.topics.inference, body, partition));
@@ -82,6 +94,7 @@ export class TestDriver {
     this.out.results.push(...o.results);
     this.out.alerts.push(...o.alerts);
     this.out.deadLetters.push(...o.deadLetters);
+    this.out.performance.push(...o.performance);
   }
 
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {

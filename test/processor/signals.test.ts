@@ -131,3 +131,59 @@ describe('volume', () => {
     expect(alerts.map((a) => `${a.status} ${a.metric} ${a.window_start / H}`)).toEqual(['FIRING volume_fold_change 4', 'RESOLVED volume_fold_change 5', 'FIRING volume_fold_change 6', 'RESOLVED volume_fold_change 7']);
   });
 });
+
+describe('performance from delayed labels', () => {
+  const cfg = (performance: Record<string, unknown>) => ({ models: [{ id: 'm', window: { size: '1h', idle: '1h' }, minRows: 10, features: [{ name: 'x', type: 'numeric' }], performance }] });
+
+  it('joins labels to predictions by event id within the horizon and alerts of kind PERFORMANCE', async () => {
+    const d = new TestDriver(cfg({ task: 'classification', positiveClass: 'fraud', horizon: '2h', rules: [{ metric: 'accuracy', trainingValue: 0.9, maxDrop: 0.1 }, { metric: 'recall', threshold: 0.5 }] }));
+    const r = rng(8);
+    // Window 0: 100 scored predictions; labels agree with the score 95% of the time.
+    // Window 1: the model degrades: labels agree 60% of the time.
+    const truth = new Map<string, string>();
+    for (let w = 0; w < 2; w++) {
+      for (let i = 0; i < 100; i++) {
+        const id = `p${w}-${i}`;
+        const score = r();
+        const agree = r() < (w === 0 ? 0.95 : 0.6);
+        truth.set(id, (score >= 0.5) === agree ? 'fraud' : 'ok');
+        d.predict('m', 'v1', id, w * H + i * 1000, { x: normal(r) }, score);
+      }
+    }
+    d.label('m', 'early-bird', 'fraud', 10); // label before its prediction
+    d.predict('m', 'v1', 'early-bird', 2 * H + 5, { x: 0 }, 0.9);
+    for (const [id, label] of truth) if (!id.endsWith('-7')) d.label('m', id, label, 2 * H); // a few never get a label
+    d.label('m', 'nobody', 'ok', 2 * H);
+    expect(d.out.performance).toHaveLength(0);
+    d.inference('m', 'v1', 3 * H, { x: 0 }); // stream time reaches window 0's end + 2h
+    expect(d.out.performance.map((p) => p.value.window_start)).toEqual([0]);
+    d.inference('m', 'v1', 5 * H, { x: 0 });
+    const [w0, w1, w2] = d.out.performance.map((p) => p.value);
+    expect([w0.predictions, w0.labeled, w1.predictions, w1.labeled]).toEqual([100, 99, 100, 99]);
+    expect(w2).toMatchObject({ window_start: 2 * H, predictions: 1, labeled: 1 });
+    const acc = (p: typeof w0) => p.metrics.find((m) => m.metric === 'accuracy')!;
+    expect(acc(w0).value).toBeGreaterThan(0.9);
+    expect(acc(w0).threshold).toBeCloseTo(0.8, 12);
+    expect(acc(w1)).toMatchObject({ breach: true });
+    expect(w1.metrics.map((m) => m.metric)).toEqual(['accuracy', 'precision', 'recall', 'f1', 'auc']);
+    const perf = d.out.alerts.map((a) => a.value).filter((a) => a.kind === 'PERFORMANCE');
+    expect(perf.map((a) => `${a.status} ${a.metric} ${a.window_start / H}`)).toContain(`FIRING accuracy 1`);
+    expect(await d.metric('driftline_label_joins_total', { outcome: 'matched' })).toBe(199);
+  });
+
+  it('computes MAE and RMSE for regression', () => {
+    const d = new TestDriver(cfg({ task: 'regression', horizon: '1h', rules: [{ metric: 'mae', threshold: 1 }] }));
+    const errors = [0.5, -1, 2, -0.5, 1, 0, 3, -2, 0.5, 0.5];
+    errors.forEach((e, i) => {
+      d.predict('m', 'v1', `r${i}`, i, { x: 1 }, 10 + e);
+      d.label('m', `r${i}`, 10, 100);
+    });
+    d.inference('m', 'v1', 2 * H, { x: 0 });
+    const p = d.out.performance[0].value;
+    const mae = errors.reduce((a, e) => a + Math.abs(e), 0) / errors.length;
+    const rmse = Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length);
+    expect(p.metrics.map((m) => [m.metric, m.value])).toEqual([['mae', mae], ['rmse', rmse]]);
+    expect(p.metrics[0].breach).toBe(true);
+    expect(d.out.alerts.map((a) => `${a.value.status} ${a.value.metric} ${a.value.kind}`)).toContain('FIRING mae PERFORMANCE');
+  });
+});
