@@ -231,12 +231,15 @@ export class Processor {
   closeIdle(): void {
     const now = this.clock.now();
     for (const st of this.state.values()) {
-      if (st.windows.size === 0 || now - st.lastEventWallMs < st.config.window.idleMs) continue;
+      const open = st.windows.size + st.perfWindows.size;
+      if (open === 0 || now - st.lastEventWallMs < st.config.window.idleMs) continue;
       let closeAt = st.streamTime;
       for (const w of st.windows.values()) closeAt = Math.max(closeAt, w.end + st.config.window.graceMs);
-      this.obs.log.processor.info({ model: st.config.id, idleMs: now - st.lastEventWallMs }, `model ${st.config.id} idle: closing its ${st.windows.size} open window(s)`);
+      this.obs.log.processor.info({ model: st.config.id, idleMs: now - st.lastEventWallMs }, `model ${st.config.id} idle: closing its ${open} open window(s)`);
       st.streamTime = closeAt;
       this.closeDue(st);
+      // Nothing arrives any more, labels included: publish the performance of every window.
+      if (st.config.performance) this.closePerformance(st, Infinity);
     }
   }
 
@@ -274,6 +277,7 @@ export class Processor {
     }
     const model = this.models.get(label.model_id)!;
     const st = this.modelState(model);
+    st.lastEventWallMs = this.clock.now();
     this.obs.eventConsumed(rec.topic, model.id);
     const value: Target = label.label === null ? null : (Object.values(label.label)[0] as number | string);
     const p = st.pending.get(label.event_id);

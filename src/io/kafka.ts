@@ -4,7 +4,7 @@
  * never logged.
  */
 import { readFileSync } from 'node:fs';
-import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type KafkaConfig, type PartitionAssigner, type Producer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -85,6 +85,8 @@ export async function createTopics(kafka: Kafka, config: Config, opts: { partiti
       { topic: t.training, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] },
       { topic: t.results, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(30 * DAY) }] },
       { topic: t.alerts, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(90 * DAY) }] },
+      { topic: t.labels, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(30 * DAY) }] },
+      { topic: t.performance, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(90 * DAY) }] },
       { topic: t.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * DAY) }] },
     ].filter((s) => !existing.has(s.topic));
     if (specs.length > 0) await admin.createTopics({ topics: specs.map((s) => ({ ...s, replicationFactor: -1 })), waitForLeaders: true });
@@ -108,3 +110,31 @@ export function idempotentProducer(kafka: Kafka): Producer {
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
   });
 }
+
+/**
+ * A partition assigner that gives partition p of every subscribed topic to the same member
+ * (members sorted by id, partition p to member p mod n), so that a model's inference events and its
+ * labels, both keyed by model_id on topics with equal partition counts, meet on one instance.
+ */
+export const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'DriftlineCoPartitioned',
+  version: 1,
+  async assign({ members, topics }) {
+    const ids = members.map((m) => m.memberId).sort();
+    const plan = new Map<string, Record<string, number[]>>(ids.map((id) => [id, {}]));
+    for (const topic of topics) {
+      const partitions = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId).sort((a, b) => a - b);
+      for (const p of partitions) {
+        const member = plan.get(ids[p % ids.length])!;
+        (member[topic] ??= []).push(p);
+      }
+    }
+    return ids.map((memberId) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: plan.get(memberId)!, userData: Buffer.alloc(0) }),
+    }));
+  },
+  protocol({ topics }) {
+    return { name: 'DriftlineCoPartitioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+  },
+});

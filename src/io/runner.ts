@@ -19,7 +19,7 @@ import { loadTypes, type AvroTypes } from '../codec/schemas.js';
 import type { DriftAlert } from '../detect/alerts.js';
 import { Instrumentation } from '../instrumentation.js';
 import { Processor, type Checkpoint, type Clock, type InRecord, type Outputs } from '../processor.js';
-import { createKafka, idempotentProducer } from './kafka.js';
+import { CoPartitionedAssigner, createKafka, idempotentProducer } from './kafka.js';
 import { startHttp, type HttpEndpoint } from './http.js';
 
 export interface RunnerDeps {
@@ -31,6 +31,12 @@ export interface RunnerDeps {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Session timeout of the inference consumer group: how long a crashed instance's partitions stay
+ * unprocessed before the group moves them. DRIFTLINE_SESSION_TIMEOUT_MS overrides the default 30 s
+ * (the broker accepts 6 s and more by default); fault tests use it to keep restarts short.
+ */
+const SESSION_TIMEOUT_MS = Number(process.env.DRIFTLINE_SESSION_TIMEOUT_MS) || 30_000;
 
 function toRecord(topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): InRecord {
   const headers: Record<string, Buffer | string | undefined> = {};
@@ -50,8 +56,19 @@ export class Runner {
   private ticker: NodeJS.Timeout | null = null;
   private ready = false;
   private stopping = false;
+  /** Inference partitions whose state the processor holds (restored from their checkpoint). */
   private readonly assigned = new Set<number>();
+  /** Inference partitions of the latest group assignment (GROUP_JOIN); only these are committed. */
+  private assignment = new Set<number>();
+  /** Bumped at every group join: batches fetched under an older generation are not processed. */
+  private generation = 0;
+  /** Outputs taken from the processor and not yet acknowledged by the broker; never dropped. */
+  private pending: Outputs | null = null;
+  /** The alerts topic as read so far (oldest first), tailed for the whole run. */
   private alertHistory: DriftAlert[] = [];
+  private alertsConsumer: Consumer | null = null;
+  /** Next offset to read per alerts partition (what alertHistory covers). */
+  private readonly alertPositions = new Map<number, number>();
   /** Serializes processing, publishing and committing between batches and the idle ticker. */
   private chain: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -86,11 +103,12 @@ export class Runner {
     await this.bootstrapTraining();
     await this.startInference();
     this.ticker = setInterval(() => {
+      if (this.stopping) return;
       this.serialize(async () => {
         this.processor.closeIdle();
         await this.publish(this.processor.drain());
         await this.commit();
-      });
+      }).catch(() => undefined);
     }, config.processor.tickIntervalMs);
   }
 
@@ -135,13 +153,15 @@ export class Runner {
    * `onMessage` for each message; resolves once every partition reached its end at start. With
    * `keepRunning`, the consumer stays subscribed for later messages.
    */
-  private async readTopic(topic: string, label: string, onMessage: (rec: InRecord) => void, keepRunning: boolean): Promise<Consumer | null> {
+  private async readTopic(topic: string, label: string, onMessage: (rec: InRecord) => void, keepRunning: boolean, next = new Map<number, number>()): Promise<Consumer | null> {
     const ends = await this.endOffsets(topic);
     const consumer = this.kafka.consumer({ groupId: `${this.deps.config.kafka.groupId}.${label}.${randomUUID()}`, allowAutoTopicCreation: false });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     let remaining = ends.size;
     let count = 0;
+    // The group never commits: if kafkajs restarts the consumer (a broker restart, say), it reads
+    // from the beginning again. Messages seen before are skipped, or a reference would count twice.
     let done!: () => void;
     const caughtUp = new Promise<void>((r) => (done = r));
     if (remaining === 0) done();
@@ -150,9 +170,11 @@ export class Runner {
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         await this.serialize(async () => {
           for (const m of batch.messages) {
+            resolveOffset(m.offset);
+            if (Number(m.offset) < (next.get(batch.partition) ?? 0)) continue;
+            next.set(batch.partition, Number(m.offset) + 1);
             onMessage(toRecord(batch.topic, batch.partition, m));
             count++;
-            resolveOffset(m.offset);
           }
           await this.publish(this.processor.drain());
         });
@@ -178,31 +200,61 @@ export class Runner {
     this.trainingConsumer = await this.readTopic(this.deps.config.topics.training, 'reference', (rec) => this.processor.processTraining(rec), true);
   }
 
+  /**
+   * Reads the alerts topic to its end and keeps tailing it: a partition assigned later (a restart,
+   * a rebalance) restores its alert state from every alert published before its checkpoint, also
+   * by other instances since this one started (see alertsCaughtUp).
+   */
   private async bootstrapAlerts(): Promise<void> {
-    const history: DriftAlert[] = [];
-    await this.readTopic(this.deps.config.topics.alerts, 'alert-state', (rec) => {
+    this.alertsConsumer = await this.readTopic(this.deps.config.topics.alerts, 'alert-state', (rec) => {
       try {
-        if (rec.value) history.push(this.types.driftAlert.fromBuffer(rec.value) as DriftAlert);
+        if (rec.value) this.alertHistory.push(this.types.driftAlert.fromBuffer(rec.value) as DriftAlert);
       } catch {
         /* not an alert we wrote: ignore */
       }
-    }, false);
-    this.alertHistory = history;
+    }, true, this.alertPositions);
+  }
+
+  /** Waits until alertHistory holds every alert the alerts topic had when this was called. */
+  private async alertsCaughtUp(timeoutMs = 30_000): Promise<void> {
+    const ends = await this.endOffsets(this.deps.config.topics.alerts);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const behind = [...ends].filter(([p, end]) => (this.alertPositions.get(p) ?? 0) < end);
+      if (behind.length === 0) return;
+      if (this.stopping || Date.now() > deadline) {
+        this.log.warn({ behind }, 'the alerts topic was not read to its end in time; alert state may be incomplete');
+        return;
+      }
+      await sleep(50);
+    }
   }
 
   private async startInference(): Promise<void> {
     const { config } = this.deps;
-    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    const labels = config.models.some((m) => m.performance !== null);
+    // With labels, partition p of the inference and labels topics must land on the same instance
+    // (both are keyed by model_id): the co-partitioned assigner sees to it.
+    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: Math.max(500, Math.floor(SESSION_TIMEOUT_MS / 10)), partitionAssigners: [CoPartitionedAssigner] });
     this.consumer = consumer;
+    // GROUP_JOIN is kafkajs' only assignment signal. After any join, kafkajs fetches every assigned
+    // partition again from its committed offset, kept partitions included: so the state of every
+    // partition is dropped and rebuilt from its checkpoint (else a kept partition would count the
+    // events between its committed offset and its last processed one twice). Partitions no longer
+    // assigned stop being committed at once: their new owner commits them now.
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const parts = new Set<number>(e.payload.memberAssignment[config.topics.inference] ?? []);
-      for (const p of [...this.assigned]) {
-        if (!parts.has(p)) {
+      this.assignment = parts;
+      this.generation++;
+      void this.serialize(async () => {
+        for (const p of [...this.assigned]) {
           this.assigned.delete(p);
           this.processor.revokePartition(p);
-          this.log.info({ partition: p }, `partition ${p} of ${config.topics.inference} moved to another instance; dropped its windows`);
+          this.lastCommitted.delete(p);
+          if (!parts.has(p)) this.log.info({ partition: p }, `partition ${p} of ${config.topics.inference} moved to another instance; dropped its windows`);
         }
-      }
+      }).catch(() => undefined);
+      this.log.info({ partitions: [...parts] }, `assigned partitions ${[...parts].join(', ') || '(none)'} of ${config.topics.inference}`);
       this.setReady(true, '');
     });
     consumer.on(consumer.events.CRASH, (e) => {
@@ -210,15 +262,34 @@ export class Runner {
     });
     consumer.on(consumer.events.DISCONNECT, () => this.setReady(false, 'consumer disconnected'));
     await consumer.connect();
-    await consumer.subscribe({ topic: config.topics.inference, fromBeginning: true });
+    await consumer.subscribe({ topics: labels ? [config.topics.inference, config.topics.labels] : [config.topics.inference], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
     if (this.stopping) return;
-    if (!this.assigned.has(partition)) await this.restorePartition(partition);
+    if (batch.topic === this.deps.config.topics.labels) {
+      await this.serialize(async () => {
+        for (const m of batch.messages) {
+          if (this.stopping || !isRunning() || isStale()) break;
+          this.processor.processLabel(toRecord(batch.topic, partition, m));
+          resolveOffset(m.offset);
+          this.labelOffsets.set(partition, Number(m.offset) + 1);
+        }
+        await this.publish(this.processor.drain());
+        await this.commit();
+      });
+      await heartbeat();
+      return;
+    }
+    const generation = this.generation;
     await this.serialize(async () => {
+      // A batch fetched before the latest join, or of a partition this instance no longer owns, is
+      // left alone (not resolved): kafkajs fetches it again if the partition is still ours.
+      if (this.stopping || generation !== this.generation || !this.assignment.has(partition) || !isRunning() || isStale()) return;
+      if (!this.assigned.has(partition)) await this.restorePartition(partition);
+      if (this.stopping || generation !== this.generation) return;
       for (const m of batch.messages) {
         if (this.stopping || !isRunning() || isStale()) break;
         this.processor.processInference(toRecord(batch.topic, partition, m));
@@ -233,18 +304,33 @@ export class Runner {
   /** Reads the committed offset's checkpoint of a newly assigned partition. */
   private async restorePartition(partition: number): Promise<void> {
     const { config } = this.deps;
-    const admin = this.kafka.admin();
-    await admin.connect();
     let checkpoint: Checkpoint | null = null;
-    try {
-      const res = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.inference] });
-      const p = res[0]?.partitions.find((x) => x.partition === partition);
-      if (p?.metadata) checkpoint = JSON.parse(p.metadata) as Checkpoint;
-    } catch (err) {
-      this.log.warn({ partition, err: (err as Error).message }, 'could not read the checkpoint of a partition; starting it without one');
-    } finally {
-      await admin.disconnect();
+    // Without its checkpoint a partition cannot be replayed correctly (windows closed before would
+    // reopen with part of their events): retry until it is read, however long the broker is away.
+    for (let attempt = 1, delay = 300; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        const res = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.inference] });
+        const p = res[0]?.partitions.find((x) => x.partition === partition);
+        checkpoint = null;
+        if (p?.metadata) {
+          try {
+            checkpoint = JSON.parse(p.metadata) as Checkpoint;
+          } catch {
+            this.log.warn({ partition, metadata: p.metadata }, 'the committed offset carries metadata that is not a driftline checkpoint; ignoring it');
+          }
+        }
+        break;
+      } catch (err) {
+        if (this.stopping) throw err;
+        this.log.warn({ partition, attempt, err: (err as Error).message }, `could not read the checkpoint of partition ${partition}; retrying in ${delay} ms`);
+        await sleep(delay);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
     }
+    await this.alertsCaughtUp();
     this.processor.assignPartition(partition, checkpoint, this.alertHistory);
     this.assigned.add(partition);
     this.log.info({ partition, checkpoint }, `partition ${partition} of ${config.topics.inference} assigned${checkpoint ? `; replaying from its checkpoint (offsets below ${checkpoint.upTo} were processed before)` : ''}`);
@@ -259,32 +345,82 @@ export class Runner {
   }
 
   private lastCommitted = new Map<number, string>();
+  /**
+   * Next offset per labels partition. Labels are committed as they are joined: the join state
+   * (predictions waiting for labels, performance windows) is in memory only, see the README.
+   */
+  private readonly labelOffsets = new Map<number, number>();
+  private readonly labelCommitted = new Map<number, number>();
 
   /** Commits, per assigned partition, the offset open windows still need, with its checkpoint. */
   private async commit(): Promise<void> {
     if (!this.consumer) return;
     const topic = this.deps.config.topics.inference;
     const offsets: { topic: string; partition: number; offset: string; metadata: string }[] = [];
+    // Never commit while outputs wait for their acknowledgement: the commit would cover them.
+    if (this.hasPending()) return;
+    const keys = new Map<number, string>();
     for (const p of this.assigned) {
+      if (!this.assignment.has(p)) continue; // revoked: its new owner commits it
       const c = this.processor.committable(p);
       if (!c) continue;
       const metadata = JSON.stringify(c.checkpoint);
       const key = `${c.offset}|${metadata}`;
       if (this.lastCommitted.get(p) === key) continue;
       offsets.push({ topic, partition: p, offset: String(c.offset), metadata });
-      this.lastCommitted.set(p, key);
+      keys.set(p, key);
+    }
+    for (const [p, next] of this.labelOffsets) {
+      if (this.labelCommitted.get(p) === next) continue;
+      offsets.push({ topic: this.deps.config.topics.labels, partition: p, offset: String(next), metadata: '' });
+      this.labelCommitted.set(p, next);
     }
     if (offsets.length === 0) return;
     await this.consumer.commitOffsets(offsets);
+    // Remembered only once the commit succeeded: a failed commit is retried by the next one.
+    for (const [p, key] of keys) this.lastCommitted.set(p, key);
     this.obs.offsetsCommitted(offsets.length);
   }
 
   /** Publishes outputs and waits for the broker's acknowledgement of all of them. */
+  /**
+   * Publishes outputs and waits for the broker's acknowledgement of all of them (and of any left
+   * from a failed attempt before). Retries until it succeeds, with a new producer after each
+   * failure (an idempotent producer whose send failed can stay out of step with the broker's
+   * sequence numbers). Only while stopping does it give up; the outputs are then not committed
+   * either, so the next owner replays them.
+   */
   private async publish(out: Outputs): Promise<void> {
+    if (this.pending) for (const k of Object.keys(out) as (keyof Outputs)[]) (this.pending[k] as unknown[]).push(...(out[k] as unknown[]));
+    else this.pending = out;
+    if (!this.hasPending()) return;
+    for (let attempt = 1, delay = 300; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await this.send(this.pending!);
+        this.pending = null;
+        return;
+      } catch (err) {
+        this.log.warn({ attempt, err: (err as Error).message }, `publishing outputs failed (attempt ${attempt}); retrying in ${delay} ms with a new producer`);
+        if (this.stopping && attempt >= 2) throw err;
+        const old = this.producer;
+        this.producer = idempotentProducer(this.kafka);
+        await old.disconnect().catch(() => undefined);
+        await sleep(delay);
+        await this.producer.connect().catch(() => undefined);
+      }
+    }
+  }
+
+  private hasPending(): boolean {
+    return this.pending !== null && Object.values(this.pending).some((v) => Array.isArray(v) && v.length > 0);
+  }
+
+  private async send(out: Outputs): Promise<void> {
     const { topics } = this.deps.config;
     const topicMessages = [];
     if (out.results.length) topicMessages.push({ topic: topics.results, messages: out.results.map((r) => ({ key: r.key, value: this.types.windowResult.toBuffer(r.value), headers: { 'driftline.result_id': r.value.result_id } })) });
     if (out.alerts.length) topicMessages.push({ topic: topics.alerts, messages: out.alerts.map((a) => ({ key: a.key, value: this.types.driftAlert.toBuffer(a.value), headers: { 'driftline.alert_id': a.value.alert_id } })) });
+    if (out.performance.length) topicMessages.push({ topic: topics.performance, messages: out.performance.map((r) => ({ key: r.key, value: this.types.performanceResult.toBuffer(r.value), headers: { 'driftline.result_id': r.value.result_id } })) });
     if (out.deadLetters.length) topicMessages.push({ topic: topics.deadLetter, messages: out.deadLetters.map((d) => ({ key: d.key, value: d.value, headers: d.headers })) });
     if (topicMessages.length === 0) return;
     await this.producer.sendBatch({ topicMessages, acks: -1 });
@@ -306,6 +442,7 @@ export class Runner {
     }).catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.trainingConsumer?.disconnect().catch(() => undefined);
+    await this.alertsConsumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.http?.close();
   }

@@ -163,3 +163,29 @@ export async function consumeAll(
   }
   return messages;
 }
+
+/**
+ * Reads a topic from the beginning with a fresh group until `until(count)` holds or the timeout
+ * passes (then returns what it has).
+ */
+export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, until: (n: number) => boolean, timeoutMs = 60_000) {
+  const consumer = kafka.consumer({ groupId: `reader-${Math.random().toString(36).slice(2)}` });
+  const out: { key: string | null; value: Buffer; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      out.push({ key: message.key?.toString() ?? null, value: message.value!, headers });
+      if (until(out.length)) done();
+    },
+  });
+  const timer = setTimeout(done, timeoutMs);
+  await finished;
+  clearTimeout(timer);
+  await consumer.disconnect();
+  return out;
+}

@@ -18,31 +18,10 @@ import { createKafka, createTopics } from '../../src/io/kafka.js';
 import { Runner } from '../../src/io/runner.js';
 import { systemClock } from '../../src/processor.js';
 import { normal, rng } from '../processor/driver.js';
+import { readTopic } from './kafka.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
-
-export async function readTopic(kafka: Kafka, topic: string, until: (n: number) => boolean, timeoutMs = 60_000) {
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
-  const out: { key: string | null; value: Buffer; headers: Record<string, string> }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      out.push({ key: message.key?.toString() ?? null, value: message.value!, headers });
-      if (until(out.length)) done();
-    },
-  });
-  const timer = setTimeout(done, timeoutMs);
-  await finished;
-  clearTimeout(timer);
-  await consumer.disconnect();
-  return out;
-}
 
 describe('driftline run on a real Kafka broker', () => {
   const brokers = (inject('kafkaBrokers' as never) as string).split(',');
