@@ -20,7 +20,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 4);
 
-function alert(over: Partial<DriftAlert>): DriftAlert {
+/** The fields every version of DriftAlert has (later versions add fields with defaults). */
+type Alert = Omit<DriftAlert, 'kind'>;
+
+function alert(over: Partial<Alert>): Alert {
   return { alert_id: 'a1', status: 'FIRING', model_id: 'credit', model_version: 'v1', feature: 'amount', metric: 'psi', value: 0.297, threshold: 0.25, window_start: T0, window_end: T0 + H, rows: 1000, reference_rows: 5000, detected_at: T0 + H, ...over };
 }
 
