@@ -117,6 +117,8 @@ export class Processor {
   /** Per configured feature: index in the current event view, or -1 (reused, no allocation). */
   private readonly featureIndex: Int32Array;
   private readonly labelType: avro.Type;
+  /** Writer schemas of Confluent-framed bodies by id: from the config, and added from a schema registry. */
+  private readonly writers: Map<number, avro.Schema>;
   private out: Outputs = { results: [], alerts: [], deadLetters: [], performance: [] };
 
   constructor(
@@ -126,13 +128,24 @@ export class Processor {
     types: { inference: avro.Type; training: avro.Type; label: avro.Type },
     writerSchemas: ReadonlyMap<number, avro.Schema> = new Map(),
   ) {
+    this.writers = new Map(writerSchemas);
     for (const m of config.models) this.models.set(m.id, m);
     this.labelType = types.label;
     this.decoders = {
-      inference: new EventDecoder('inference', types.inference, writerSchemas),
-      training: new EventDecoder('training', types.training, writerSchemas),
+      inference: new EventDecoder('inference', types.inference, this.writers),
+      training: new EventDecoder('training', types.training, this.writers),
     };
     this.featureIndex = new Int32Array(Math.max(...config.models.map((m) => m.features.length)));
+  }
+
+  /** Whether a writer schema id is known (framed bodies with unknown ids are rejected). */
+  hasWriterSchema(id: number): boolean {
+    return this.writers.has(id);
+  }
+
+  /** Adds a writer schema, e.g. fetched from a schema registry before a batch is processed. */
+  addWriterSchema(id: number, schema: avro.Schema): void {
+    this.writers.set(id, schema);
   }
 
   /** Takes the outputs produced since the last call. */
