@@ -21,7 +21,7 @@ describe('config', () => {
   it('fills the documented defaults', () => {
     const c = parseConfig({ models: [model] });
     expect(c.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], clientId: 'driftline', groupId: 'driftline', transactions: false });
-    expect(c.topics).toEqual({ inference: 'driftline.inference', training: 'driftline.training', alerts: 'driftline.alerts', results: 'driftline.window-results', deadLetter: 'driftline.dead-letter' });
+    expect(c.topics).toEqual({ inference: 'driftline.inference', training: 'driftline.training', alerts: 'driftline.alerts', results: 'driftline.window-results', deadLetter: 'driftline.dead-letter', labels: 'driftline.labels', performance: 'driftline.performance-results' });
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(c.models[0].window).toEqual({ kind: 'calendar', unit: 'month', graceMs: 3_600_000, idleMs: 5000 });
     expect(c.models[0].rules).toBeNull();
