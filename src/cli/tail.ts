@@ -58,9 +58,11 @@ function comparison(metric: string, value: number, threshold: number): string {
   return `${metric} ${formatNumber(value)} ${sign} ${formatNumber(threshold)}`;
 }
 
-/** `2026-01-05 04:00–05:00  FIRING   credit v1 amount  psi 0.297 ≥ 0.25  (1000 rows)` */
+/** `2026-01-05 04:00–05:00  FIRING   credit v1 amount  psi 0.297 ≥ 0.25  (1000 rows)`, with the kind when it is not plain skew. */
 export function formatAlert(a: DriftAlert): string {
-  return `${formatWindow(a.window_start, a.window_end)}  ${a.status.padEnd(8)} ${a.model_id} ${a.model_version} ${a.feature}  ${comparison(a.metric, a.value, a.threshold)}  (${a.rows} rows)`;
+  const kind = a.kind && a.kind !== 'SKEW' ? `  [${a.kind.toLowerCase().replace('_', ' ')}]` : '';
+  const what = a.feature === '*' ? 'whole window' : a.feature;
+  return `${formatWindow(a.window_start, a.window_end)}  ${a.status.padEnd(8)} ${a.model_id} ${a.model_version} ${what}  ${comparison(a.metric, a.value, a.threshold)}  (${a.rows} rows)${kind}`;
 }
 
 /** `2026-01-05 04:00–05:00  credit v1  1000 rows  OK  drift: amount (psi 0.297 ≥ 0.25)` */
