@@ -37,6 +37,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (the broker accepts 6 s and more by default); fault tests use it to keep restarts short.
  */
 const SESSION_TIMEOUT_MS = Number(process.env.DRIFTLINE_SESSION_TIMEOUT_MS) || 30_000;
+/** Fetch size per partition (kafkajs default 1 MB); DRIFTLINE_MAX_BYTES_PER_PARTITION makes batches smaller. */
+const MAX_BYTES_PER_PARTITION = Number(process.env.DRIFTLINE_MAX_BYTES_PER_PARTITION) || 0;
 
 function toRecord(topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): InRecord {
   const headers: Record<string, Buffer | string | undefined> = {};
@@ -153,7 +155,7 @@ export class Runner {
    * `onMessage` for each message; resolves once every partition reached its end at start. With
    * `keepRunning`, the consumer stays subscribed for later messages.
    */
-  private async readTopic(topic: string, label: string, onMessage: (rec: InRecord) => void, keepRunning: boolean, next = new Map<number, number>()): Promise<Consumer | null> {
+  private async readTopic(topic: string, label: string, onMessage: (rec: InRecord) => void, keepRunning: boolean, next = new Map<number, number>(), serialized = true): Promise<Consumer | null> {
     const ends = await this.endOffsets(topic);
     const consumer = this.kafka.consumer({ groupId: `${this.deps.config.kafka.groupId}.${label}.${randomUUID()}`, allowAutoTopicCreation: false });
     await consumer.connect();
@@ -168,16 +170,23 @@ export class Runner {
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        await this.serialize(async () => {
+        const read = () => {
           for (const m of batch.messages) {
             resolveOffset(m.offset);
             if (Number(m.offset) < (next.get(batch.partition) ?? 0)) continue;
-            next.set(batch.partition, Number(m.offset) + 1);
             onMessage(toRecord(batch.topic, batch.partition, m));
+            next.set(batch.partition, Number(m.offset) + 1);
             count++;
           }
-          await this.publish(this.processor.drain());
-        });
+        };
+        // Messages that feed the processor wait for their turn; the alerts history does not: a
+        // partition being restored inside the serialized chain waits for it (alertsCaughtUp).
+        if (serialized) {
+          await this.serialize(async () => {
+            read();
+            await this.publish(this.processor.drain());
+          });
+        } else read();
         await heartbeat();
         const end = ends.get(batch.partition);
         const last = batch.messages.length > 0 ? Number(batch.messages[batch.messages.length - 1].offset) : -1;
@@ -212,7 +221,7 @@ export class Runner {
       } catch {
         /* not an alert we wrote: ignore */
       }
-    }, true, this.alertPositions);
+    }, true, this.alertPositions, false);
   }
 
   /** Waits until alertHistory holds every alert the alerts topic had when this was called. */
@@ -235,7 +244,7 @@ export class Runner {
     const labels = config.models.some((m) => m.performance !== null);
     // With labels, partition p of the inference and labels topics must land on the same instance
     // (both are keyed by model_id): the co-partitioned assigner sees to it.
-    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: Math.max(500, Math.floor(SESSION_TIMEOUT_MS / 10)), partitionAssigners: [CoPartitionedAssigner] });
+    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: Math.max(500, Math.floor(SESSION_TIMEOUT_MS / 10)), partitionAssigners: [CoPartitionedAssigner], ...(MAX_BYTES_PER_PARTITION ? { maxBytesPerPartition: MAX_BYTES_PER_PARTITION } : {}) });
     this.consumer = consumer;
     // GROUP_JOIN is kafkajs' only assignment signal. After any join, kafkajs fetches every assigned
     // partition again from its committed offset, kept partitions included: so the state of every
