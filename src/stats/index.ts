@@ -25,3 +25,4 @@ export { chi2Contingency } from './chi2.js';
 export type { Chi2Result } from './chi2.js';
 export { gammaincP, gammaincQ, chi2Sf, lgamma } from './special.js';
 export { rocAuc } from './auc.js';
+export { KllSketch, ksFromSketch, kllMaxByteSize, KLL_DEFAULT_K, KLL_MAX_K, type KllSortedView } from './kll.js';
