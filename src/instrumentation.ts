@@ -14,6 +14,7 @@ import type { WindowResult } from './detect/evaluate.js';
 export class Instrumentation {
   readonly log: { processor: Logger; kafka: Logger; reference: Logger; http: Logger };
   private readonly consumed: Counter<'topic' | 'model'>;
+  private readonly consumedChildren = new Map<string, { inc(): void }>();
   private readonly rejected: Counter<'topic' | 'reason'>;
   private readonly late: Counter<'model'>;
   private readonly score: Gauge<'model' | 'version' | 'feature' | 'metric'>;
@@ -55,8 +56,12 @@ export class Instrumentation {
     this.commits = new Counter({ name: 'driftline_offset_commits_total', help: 'Offset commits to the inference consumer group.', registers });
   }
 
+  /** Per event: the labelled child is cached, so counting costs a map lookup, not a label hash. */
   eventConsumed(topic: string, model: string): void {
-    this.consumed.inc({ topic, model });
+    const key = `${topic}\u0000${model}`;
+    let child = this.consumedChildren.get(key);
+    if (!child) this.consumedChildren.set(key, (child = this.consumed.labels({ topic, model })));
+    child.inc();
   }
 
   eventRejected(topic: string, reason: RejectReason, message: string, where: { partition: number; offset: string }): void {

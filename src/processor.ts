@@ -485,7 +485,7 @@ export class Processor {
     const features = model.features;
     for (let i = 0; i < features.length; i++) {
       const f = features[i];
-      const j = f.role === 'prediction' ? TARGET : v.indexOf(f.name);
+      const j = f.role === 'prediction' ? TARGET : v.indexOf(f.name, i);
       this.featureIndex[i] = j;
       if (j === ABSENT) continue;
       const tag = j === TARGET ? v.targetTag : v.tags[j];

@@ -23,10 +23,37 @@ export type ValueTag = 0 | 1 | 2 | 3 | 4;
 export const TAG_NAMES = ['null', 'double', 'long', 'string', 'boolean'] as const;
 
 /** One decoded event, overwritten by each decode. Copy out what you keep. */
+/** A decoded string and its UTF-8 bytes, kept per position so that a repeat costs no allocation. */
+export interface StringSlot {
+  text: string;
+  bytes: Buffer;
+}
+
 export class EventView {
   modelId = '';
   modelVersion = '';
-  eventId = '';
+  /** The event id is decoded only when asked for (the label join needs it; skew detection does not). */
+  private eventIdText: string | null = '';
+  private eventIdBuf: Buffer | null = null;
+  private eventIdStart = 0;
+  private eventIdEnd = 0;
+  /** Strings that repeat from event to event at the same position: model id, version, feature names. */
+  readonly slots = { model: { text: '', bytes: Buffer.alloc(0) } as StringSlot, version: { text: '', bytes: Buffer.alloc(0) } as StringSlot, names: [] as StringSlot[] };
+
+  get eventId(): string {
+    if (this.eventIdText === null) this.eventIdText = this.eventIdBuf!.toString('utf8', this.eventIdStart, this.eventIdEnd);
+    return this.eventIdText;
+  }
+  set eventId(id: string) {
+    this.eventIdText = id;
+    this.eventIdBuf = null;
+  }
+  setEventIdBytes(buf: Buffer, start: number, end: number): void {
+    this.eventIdText = null;
+    this.eventIdBuf = buf;
+    this.eventIdStart = start;
+    this.eventIdEnd = end;
+  }
   eventTime = 0;
   datasetVersion: string | null = null;
   /** Number of valid entries in names/tags/nums/strs. */
@@ -63,8 +90,12 @@ export class EventView {
     this.strs[i] = str;
   }
 
-  /** Index of a feature by name, or -1. Linear: events carry tens of features, not thousands. */
-  indexOf(name: string): number {
+  /**
+   * Index of a feature by name, or -1. Producers usually send features in the same order as the
+   * config, so the position `hint` is tried first; otherwise a linear scan (tens of features).
+   */
+  indexOf(name: string, hint = -1): number {
+    if (hint >= 0 && hint < this.featureCount && this.names[hint] === name) return hint;
     for (let i = 0; i < this.featureCount; i++) if (this.names[i] === name) return i;
     return -1;
   }
@@ -94,6 +125,31 @@ class Reader {
     } while (b & 0x80);
     // zig-zag: even -> n/2, odd -> -(n+1)/2
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+  /** Reads a string, reusing the slot's text when the bytes are the same as last time. */
+  cachedString(slot: StringSlot): string {
+    const len = this.long();
+    if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
+    const b = slot.bytes;
+    const buf = this.buf;
+    const start = this.pos;
+    this.pos += len;
+    if (b.length === len) {
+      let i = 0;
+      while (i < len && b[i] === buf[start + i]) i++;
+      if (i === len) return slot.text;
+    }
+    slot.bytes = Buffer.from(buf.subarray(start, start + len));
+    slot.text = buf.toString('utf8', start, start + len);
+    return slot.text;
+  }
+  /** Skips a string, returning its start (after the length) and end. */
+  skipString(): number {
+    const len = this.long();
+    if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
+    const start = this.pos;
+    this.pos += len;
+    return start;
   }
   string(): string {
     const len = this.long();
@@ -132,9 +188,12 @@ class Reader {
 }
 
 function readFeatures(r: Reader, view: EventView): void {
+  const slots = view.slots.names;
+  let k = 0;
   for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
-    for (let i = 0; i < n; i++) {
-      const name = r.string();
+    for (let i = 0; i < n; i++, k++) {
+      if (k === slots.length) slots.push({ text: '', bytes: Buffer.alloc(0) });
+      const name = r.cachedString(slots[k]);
       const branch = r.unionIndex(5);
       switch (branch) {
         case 0: view.pushFeature(name, TAG_NULL, 0, null); break;
@@ -162,10 +221,11 @@ function readTarget(r: Reader, view: EventView): void {
 export function decodeNative(kind: EventKind, buf: Buffer, start: number, view: EventView): void {
   const r = new Reader(buf, start, buf.length);
   view.reset();
-  view.modelId = r.string();
-  view.modelVersion = r.string();
+  view.modelId = r.cachedString(view.slots.model);
+  view.modelVersion = r.cachedString(view.slots.version);
   if (kind === 'training') view.datasetVersion = r.unionIndex(2) === 1 ? r.string() : null;
-  view.eventId = r.string();
+  const idStart = r.skipString();
+  view.setEventIdBytes(buf, idStart, r.pos);
   view.eventTime = r.long();
   readFeatures(r, view);
   readTarget(r, view);
@@ -173,8 +233,8 @@ export function decodeNative(kind: EventKind, buf: Buffer, start: number, view: 
     // attributes: map<string>; read and dropped (not used by the detector).
     for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
       for (let i = 0; i < n; i++) {
-        r.string();
-        r.string();
+        r.skipString();
+        r.skipString();
       }
     }
   }
