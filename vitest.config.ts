@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// Two layers run by `npm test`:
+// Three layers run by `npm test`:
 //  - unit: pure statistics against scipy golden fixtures, and broker-free processor tests;
 //  - integration: a real Kafka broker (KAFKA_BROKERS, else testcontainers, else the local
 //    broker from Maven jars). The global setup fails the run when no broker can be had:
-//    an integration suite never skips quietly.
+//    an integration suite never skips quietly;
+//  - e2e: the HTML report of `compare --format html` in headless Chromium (/usr/bin/chromium,
+//    driven by playwright-core). Fails, never skips, when Chromium is missing.
 export default defineConfig({
   test: {
     projects: [
@@ -13,6 +15,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/processor/**/*.test.ts'],
           environment: 'node',
+          // No test asserts on time: the limit only stops a hung test on a loaded 2-core machine.
+          testTimeout: 300_000,
         },
       },
       {
@@ -24,6 +28,15 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 240_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

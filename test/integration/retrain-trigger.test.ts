@@ -32,7 +32,7 @@ function alert(over: Partial<Alert>): Alert {
  * then SIGTERM. Resolves with the exit code and the log.
  */
 async function runTrigger(args: string[], doneWhen: (log: string) => boolean, timeoutMs = 90_000): Promise<{ code: number | null; log: string }> {
-  const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'examples/retrain-trigger/retrain-trigger.ts', ...args], { cwd: ROOT, env: { ...process.env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/retrain-trigger/retrain-trigger.ts', ...args], { cwd: ROOT, env: { ...process.env } });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
