@@ -333,7 +333,22 @@ def auc_cases():
     return cases
 
 
+def weighted_wasserstein_cases():
+    """W1 between a sample and a weighted distribution (a quantile sketch's view):
+    scipy.stats.wasserstein_distance(u, values, v_weights=weights)."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for name, n, m in [("small", 20, 7), ("medium", 3000, 400)]:
+        u = np.sort(np.round(rng.normal(size=n), 6))
+        values = np.unique(np.round(rng.normal(0.3, 1.2, size=m), 6))
+        weights = rng.integers(1, 9, size=len(values)).astype(float)
+        cases.append({"name": name, "u": fl(u), "values": fl(values), "weights": fl(weights),
+                      "w1": float(scipy.stats.wasserstein_distance(u, values, v_weights=weights))})
+    return cases
+
+
 def main():
+    write("weighted_wasserstein.json", {"cases": weighted_wasserstein_cases()})
     write("auc.json", {"cases": auc_cases()})
     write("corrections.json", {"cases": correction_cases()})
     write("ks_small_medium.json", {"cases": ks_cases_small_medium()})

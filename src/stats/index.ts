@@ -5,7 +5,7 @@
 export { ks, ksSorted, ksStatisticSorted, ksAsymptoticPValue, KS_MAX_EXACT_N } from './ks.js';
 export type { KsResult, KsOptions } from './ks.js';
 export { kstwoSf, kstwoCdf, smirnovSf } from './kolmogorov.js';
-export { wasserstein, wassersteinSorted } from './wasserstein.js';
+export { wasserstein, wassersteinSorted, wassersteinWeightedSorted } from './wasserstein.js';
 export type { WassersteinOptions } from './wasserstein.js';
 export {
   referenceEdges,

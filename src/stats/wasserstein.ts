@@ -69,3 +69,37 @@ export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
   }
   return s + c;
 }
+
+/**
+ * W₁ between a sorted sample `u` and a weighted distribution (`values` ascending and distinct,
+ * `weights` summing to the represented count), e.g. a quantile sketch's sorted view: the same
+ * ∫ |F_u − F_v| dx, with F_v the cumulative weight share. Exact for the weighted distribution
+ * given; against a sketch it carries the sketch's rank error (at most that error times the range
+ * of the data).
+ */
+export function wassersteinWeightedSorted(u: Float64Array, values: Float64Array, weights: Float64Array): number {
+  assertNonEmpty('wasserstein', 'first sample (u)', u);
+  assertNonEmpty('wasserstein', 'weighted values', values);
+  if (weights.length !== values.length) throw new RangeError(`wasserstein: ${values.length} values but ${weights.length} weights`);
+  assertFinite('wasserstein', 'first sample (u)', [u[0], u[u.length - 1]]);
+  assertFinite('wasserstein', 'weighted values', [values[0], values[values.length - 1]]);
+  let total = 0;
+  for (let k = 0; k < weights.length; k++) total += weights[k];
+  const n = u.length;
+  const m = values.length;
+  let i = 0;
+  let j = 0;
+  let cum = 0; // weight of values taken so far
+  let prev = Math.min(u[0], values[0]);
+  let s = 0;
+  while (i < n || j < m) {
+    const takeU = j >= m || (i < n && u[i] <= values[j]);
+    const x = takeU ? u[i] : values[j];
+    const delta = x - prev;
+    if (delta !== 0) s += Math.abs(i / n - cum / total) * delta;
+    prev = x;
+    if (takeU) i++;
+    else cum += weights[j++];
+  }
+  return s;
+}
