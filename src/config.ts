@@ -132,11 +132,26 @@ export const configSchema = z.strictObject({
     bins: z.number().int().min(2).max(1000).default(10),
     /** How often idle models are checked and offsets committed. */
     tickIntervalMs: z.number().int().positive().default(1000),
+    /**
+     * exact: every value of a window is kept (Arrow columns); sketch: bounded memory, a KLL
+     * quantile sketch per numeric feature and window (at most ~27 KiB with k = 1024) and category
+     * counts, with approximate ks, wasserstein, psi, js and hellinger (see the README).
+     */
+    mode: z.enum(['exact', 'sketch']).default('exact'),
+    sketchK: z.number().int().min(8).max(2600).default(1024),
   }).prefault({}),
   codec: z.strictObject({
     /** Writer schemas of Confluent-framed bodies, by schema id. */
     writerSchemas: z.array(z.strictObject({ id: z.number().int().min(0), file: z.string() })).default([]),
   }).prefault({}),
+  /** A Confluent-compatible schema registry: writer schemas of framed bodies whose id is not in codec.writerSchemas are fetched from it. */
+  schemaRegistry: z.strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    /** Basic auth: the user name and password are read from these environment variables (set both or neither). */
+    usernameEnv: z.string().min(1).optional(),
+    passwordEnv: z.string().min(1).optional(),
+    timeoutMs: z.number().int().positive().default(10_000),
+  }).refine((r) => !r.usernameEnv === !r.passwordEnv, { message: 'set both usernameEnv and passwordEnv, or neither' }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   models: z.array(model).min(1),
 });

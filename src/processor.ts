@@ -20,7 +20,7 @@ import { effectiveRules, evaluateWindow, type CurrentColumn, type Rule, type Vol
 import { ReferenceProfile } from './detect/reference.js';
 import { PerformanceWindow, type PerformanceResult, type Target } from './detect/performance.js';
 import { assignWindows, windowEnd } from './window/assign.js';
-import { CategoricalColumn, CategoryDictionary, NumericColumn, WindowColumns } from './window/columns.js';
+import { CategoricalColumn, CategoryCountsColumn, CategoryDictionary, NumericColumn, SketchColumn, WindowColumns } from './window/columns.js';
 import type { Instrumentation } from './instrumentation.js';
 
 export interface Clock {
@@ -516,7 +516,12 @@ export class Processor {
     let w = st.windows.get(key);
     if (!w) {
       const features = st.config.features;
-      const columns = new WindowColumns(features.map((f) => f.name), (i) => (features[i].kind === 'numeric' ? new NumericColumn() : new CategoricalColumn(st.dictionaries[i])));
+      const sketch = this.config.processor.mode === 'sketch';
+      const k = this.config.processor.sketchK;
+      const columns = new WindowColumns(features.map((f) => f.name), (i) =>
+        features[i].kind === 'numeric'
+          ? (sketch ? new SketchColumn(k) : new NumericColumn())
+          : (sketch ? new CategoryCountsColumn(st.dictionaries[i]) : new CategoricalColumn(st.dictionaries[i])));
       w = { version, start, end, columns, minOffset: new Map(), mismatches: new Float64Array(features.length) };
       st.windows.set(key, w);
       this.obs.openWindows(st.config.id, st.windows.size);
@@ -533,7 +538,7 @@ export class Processor {
       if (j === MISMATCH) win.mismatches[i]++;
       if (j === ABSENT || j === MISMATCH || (j === TARGET ? v.targetTag : v.tags[j]) === TAG_NULL) {
         col.appendNull();
-      } else if (col instanceof NumericColumn) {
+      } else if (col instanceof NumericColumn || col instanceof SketchColumn) {
         const x = j === TARGET ? v.targetNum : v.nums[j];
         if (Number.isNaN(x)) col.appendNull();
         else col.append(x);
@@ -632,6 +637,14 @@ export class Processor {
     ref.profile.addWindow(w.columns.rows, (name) => {
       const c = column(name);
       if (c.kind === 'numeric') return c;
+      if (c.kind === 'sketch') {
+        // The sketch's weighted items, expanded: the reservoir then samples them as it would values.
+        const { values, weights } = c.sketch.sortedView();
+        const expanded = new Float64Array(c.sketch.n);
+        let k = 0;
+        for (let i = 0; i < values.length; i++) for (let r = 0; r < weights[i]; r++) expanded[k++] = values[i];
+        return { values: expanded.subarray(0, k), missing: c.missing };
+      }
       const counts = new Map<string, number>();
       for (let k = 0; k < c.counts.length; k++) if (c.counts[k] > 0) counts.set(c.dictionary[k], c.counts[k]);
       return { counts, missing: c.missing };
@@ -681,5 +694,6 @@ function currentColumn(w: OpenWindow, model: ModelConfig, name: string, st: Mode
   const i = model.features.findIndex((f) => f.name === name);
   const col = w.columns.columns[i];
   if (col instanceof NumericColumn) return { kind: 'numeric', values: col.validValues(), missing: col.nullCount, mismatches: w.mismatches[i] };
+  if (col instanceof SketchColumn) return { kind: 'sketch', sketch: col.sketch, missing: col.nullCount, mismatches: w.mismatches[i] };
   return { kind: 'categorical', counts: col.counts(), dictionary: st.dictionaries[i].values, missing: col.nullCount, mismatches: w.mismatches[i] };
 }

@@ -2,18 +2,21 @@
  * `driftline produce`: sends the rows of a file to Kafka as InferenceEvents or TrainingEvents,
  * for demos, backfills and tests. Each row becomes one event of the model named by --model, with
  * only that model's configured features, encoded with driftline's own Avro schema (optionally in
- * Confluent framing with --schema-id), keyed by model id (so one model's events stay in order on
- * one partition), sent in batches by an idempotent producer that waits for all in-sync replicas.
+ * Confluent framing with --schema-id, or with the id a configured schema registry gives driftline's
+ * schema when it is registered under the subject `<topic>-value`), keyed by model id (so one
+ * model's events stay in order on one partition), sent in batches by an idempotent producer that
+ * waits for all in-sync replicas.
  */
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Message } from 'kafkajs';
 import { pino } from 'pino';
 import { encodeEvent, type EventKind, type PlainEvent } from '../codec/event.js';
-import { loadTypes } from '../codec/schemas.js';
+import { loadTypes, readSchema } from '../codec/schemas.js';
 import { loadConfig, type ModelConfig } from '../config.js';
 import { ConfigError, FileInputError, KafkaIoError } from '../errors.js';
 import { createKafka, idempotentProducer } from '../io/kafka.js';
+import { SchemaRegistryClient } from '../io/registry.js';
 import { readTable, type ColumnData, type ColumnKind, type TableData } from '../io/files/index.js';
 import { ProgressBar } from './progress.js';
 
@@ -119,7 +122,7 @@ export function registerProduce(program: Command): void {
     .option('--label-column <column>', 'column with the label (training events)')
     .option('--id-column <column>', 'column with event ids; default: <model>-<version>-<row index>')
     .option('--dataset-version <version>', 'dataset_version of training events')
-    .option('--schema-id <n>', 'frame bodies in Confluent wire format with this schema id', schemaIdArg)
+    .option('--schema-id <n>', 'frame bodies in Confluent wire format with this schema id (default with schemaRegistry in the config: the id the registry gives the schema under <topic>-value)', schemaIdArg)
     .option('--rate <events-per-s>', 'send at most this many events per second', positiveNumber)
     .action(async (flags: ProduceFlags, cmd: Command) => {
       if (flags.kind !== 'inference' && flags.kind !== 'training') cmd.error(`error: --kind must be inference or training, got "${flags.kind}"`, { exitCode: 2 });
@@ -140,6 +143,14 @@ export function registerProduce(program: Command): void {
       const types = loadTypes();
       const type = flags.kind === 'inference' ? types.inference : types.training;
       const topic = flags.kind === 'inference' ? config.topics.inference : config.topics.training;
+      // With a schema registry: register driftline's schema under the topic's value subject (or
+      // find it there) and frame every body with its id, unless --schema-id names one.
+      let schemaId = flags.schemaId;
+      if (schemaId === undefined && config.schemaRegistry) {
+        const registry = new SchemaRegistryClient(config.schemaRegistry);
+        schemaId = await registry.register(`${topic}-value`, readSchema(flags.kind === 'inference' ? 'InferenceEvent' : 'TrainingEvent'));
+        process.stderr.write(`schema registered under ${topic}-value at ${registry.url}: id ${schemaId}\n`);
+      }
       // kafkajs logs errors only, as JSON on stderr.
       const kafka = createKafka(config, pino({ level: 'error', base: undefined }, pino.destination(2)));
       // The shared producer: idempotent (a retried batch is not written twice), one request in
@@ -174,7 +185,7 @@ export function registerProduce(program: Command): void {
           }
         };
         for (const event of rowsToEvents(table, model, { ...flags })) {
-          batch.push({ key: model.id, value: encodeEvent(type, flags.kind, event, flags.schemaId) });
+          batch.push({ key: model.id, value: encodeEvent(type, flags.kind, event, schemaId) });
           if (batch.length >= batchSize) await flush();
         }
         await flush();

@@ -3,7 +3,7 @@
  * and for `driftline compare`. Pure: columns and a frozen reference in, a WindowResult value out.
  */
 import { createHash } from 'node:crypto';
-import { binCounts, chi2Contingency, hellinger, jensenShannon, ks, linf, proportions, psi, wasserstein } from '../stats/index.js';
+import { binCounts, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, linf, proportions, psi, wasserstein, wassersteinWeightedSorted, type KllSketch } from '../stats/index.js';
 import { DEFAULT_QUALITY_RULES, DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
 import type { CategoricalSnapshot, NumericSnapshot, ReferenceSnapshot } from './reference.js';
 
@@ -81,6 +81,7 @@ export function stableId(...parts: (string | number)[]): string {
 /** Current values of one feature in a window, as evaluation needs them. */
 export type CurrentColumn =
   | { kind: 'numeric'; values: Float64Array; missing: number; mismatches?: number }
+  | { kind: 'sketch'; sketch: KllSketch; missing: number; mismatches?: number }
   | { kind: 'categorical'; counts: Float64Array; dictionary: readonly string[]; missing: number; mismatches?: number };
 
 interface Raw {
@@ -100,6 +101,40 @@ function numericMetric(metric: string, ref: NumericSnapshot, cur: Float64Array, 
     case 'hellinger': return { value: hellinger(ref.binProportions, curBins()), pValue: null };
     default: throw new Error(`metric ${metric} does not apply to numeric features`);
   }
+}
+
+/**
+ * Numeric metrics of a window kept as a quantile sketch (sketch mode): KS from the sketch's CDF,
+ * Wasserstein against its weighted items, and the binned metrics from the sketch's counts at the
+ * frozen reference edges. Approximations within the sketch's rank error (docs/METRICS.md).
+ */
+function sketchMetric(metric: string, ref: NumericSnapshot, sketch: KllSketch, curBins: () => Float64Array): Raw {
+  switch (metric) {
+    case 'ks': {
+      const r = ksFromSketch(ref.sorted, sketch);
+      return { value: r.statistic, pValue: r.pValue };
+    }
+    case 'wasserstein': {
+      const { values, weights } = sketch.sortedView();
+      return { value: wassersteinWeightedSorted(ref.sorted, values, weights), pValue: null };
+    }
+    case 'psi': return { value: psi(ref.binProportions, curBins()), pValue: null };
+    case 'js': return { value: jensenShannon(ref.binProportions, curBins()), pValue: null };
+    case 'hellinger': return { value: hellinger(ref.binProportions, curBins()), pValue: null };
+    default: throw new Error(`metric ${metric} does not apply to numeric features`);
+  }
+}
+
+/** Bin proportions of a sketch at the reference edges (right-closed bins, as binCounts). */
+function sketchBins(sketch: KllSketch, edges: Float64Array): Float64Array {
+  const { values, weights } = sketch.sortedView();
+  const counts = new Float64Array(edges.length + 1);
+  let b = 0;
+  for (let i = 0; i < values.length; i++) {
+    while (b < edges.length && values[i] > edges[b]) b++;
+    counts[b] += weights[i];
+  }
+  return proportions(counts);
 }
 
 /** Aligns reference and current category counts over the union of their categories. */
@@ -144,6 +179,12 @@ function qualityMetric(metric: string, ref: NumericSnapshot | CategoricalSnapsho
     case 'missing_rate': return rows === 0 ? null : current.missing / rows;
     case 'type_mismatch_rate': return rows === 0 ? null : (current.mismatches ?? 0) / rows;
     case 'out_of_range': {
+      if (current.kind === 'sketch' && ref.kind === 'numeric' && count > 0 && ref.count > 0) {
+        const { values, weights } = current.sketch.sortedView();
+        let outside = 0;
+        for (let i = 0; i < values.length; i++) if (values[i] < ref.min || values[i] > ref.max) outside += weights[i];
+        return outside / count;
+      }
       if (current.kind !== 'numeric' || ref.kind !== 'numeric' || count === 0 || ref.count === 0) return null;
       let outside = 0;
       for (let i = 0; i < current.values.length; i++) if (current.values[i] < ref.min || current.values[i] > ref.max) outside++;
@@ -183,6 +224,13 @@ export function evaluateFeature(
       let bins: Float64Array | null = null;
       const curBins = () => (bins ??= proportions(binCounts(cur, ref.edges)));
       compute = (m) => numericMetric(m, ref, cur, curBins);
+    }
+  } else if (ref.kind === 'numeric' && current.kind === 'sketch') {
+    out.count = current.sketch.n;
+    if (out.count > 0 && ref.sorted.length > 0) {
+      let bins: Float64Array | null = null;
+      const curBins = () => (bins ??= sketchBins(current.sketch, ref.edges));
+      compute = (m) => sketchMetric(m, ref, current.sketch, curBins);
     }
   } else if (ref.kind === 'categorical' && current.kind === 'categorical') {
     let n = 0;
@@ -304,7 +352,7 @@ export function evaluateWindow(input: WindowInput, reference: ReferenceSnapshot 
     const role = f.role === 'prediction' ? 'PREDICTION' : 'FEATURE';
     const snap = reference?.features.get(f.name);
     if (!reference || !snap || reference.rows === 0) {
-      const count = current.kind === 'numeric' ? current.values.length : current.counts.reduce((a, b) => a + b, 0);
+      const count = current.kind === 'numeric' ? current.values.length : current.kind === 'sketch' ? current.sketch.n : current.counts.reduce((a, b) => a + b, 0);
       features.push({ feature: f.name, kind: f.kind === 'numeric' ? 'NUMERIC' : 'CATEGORICAL', count, missing: current.missing, metrics: [], role });
       continue;
     }

@@ -21,6 +21,7 @@ import { Instrumentation } from '../instrumentation.js';
 import { Processor, type Checkpoint, type Clock, type InRecord, type Outputs } from '../processor.js';
 import { CoPartitionedAssigner, createKafka, idempotentProducer } from './kafka.js';
 import { startHttp, type HttpEndpoint } from './http.js';
+import { SchemaRegistryClient, resolveSchemaIds, unknownSchemaIds } from './registry.js';
 
 export interface RunnerDeps {
   config: Config;
@@ -81,7 +82,41 @@ export class Runner {
     this.processor = new Processor(deps.config, this.obs, deps.clock, this.types, deps.writerSchemas ?? new Map());
     this.kafka = createKafka(deps.config, this.obs.log.kafka);
     this.log = this.obs.log.kafka;
+    this.schemaRegistry = deps.config.schemaRegistry ? new SchemaRegistryClient(deps.config.schemaRegistry) : null;
   }
+
+  // --- Schema registry -------------------------------------------------------------------------
+  private readonly schemaRegistry: SchemaRegistryClient | null;
+
+  /**
+   * Before a batch is processed: fetches from the schema registry the writer schemas of framed
+   * bodies whose id the processor does not know. An id the registry does not have (404) stays
+   * unknown, so its messages are dead-lettered as unknown_schema_id; other failures are retried
+   * with backoff (heartbeating meanwhile) until they succeed or the runner stops.
+   */
+  private async fetchWriterSchemas(messages: readonly { value: Buffer | null }[], heartbeat: () => Promise<void>): Promise<void> {
+    if (!this.schemaRegistry) return;
+    const ids = unknownSchemaIds(messages.map((m) => m.value), (id) => this.processor.hasWriterSchema(id));
+    if (ids.length === 0) return;
+    const log = this.obs.log.processor;
+    try {
+      const missing = await resolveSchemaIds(this.schemaRegistry, ids, {
+        add: (id, schema) => {
+          this.processor.addWriterSchema(id, schema);
+          log.info({ schemaId: id, registry: this.schemaRegistry!.url }, `writer schema id ${id} fetched from the schema registry`);
+        },
+        onRetry: (id, attempt, delayMs, err) => {
+          log.warn({ schemaId: id, attempt, retryInMs: delayMs, err: err.message }, `cannot fetch writer schema id ${id} from the schema registry (attempt ${attempt}); retrying in ${delayMs} ms`);
+          void heartbeat().catch(() => undefined);
+        },
+        stopping: () => this.stopping,
+      });
+      if (missing.length) log.warn({ schemaIds: missing }, `the schema registry has no schema id ${missing.join(', ')}; those messages go to the dead-letter topic`);
+    } catch (err) {
+      if (!this.stopping) throw err;
+    }
+  }
+  // ----------------------------------------------------------------------------------------------
 
   get metricsPort(): number | undefined {
     return this.http?.port;
@@ -170,6 +205,7 @@ export class Runner {
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (topic === this.deps.config.topics.training) await this.fetchWriterSchemas(batch.messages, heartbeat);
         const read = () => {
           for (const m of batch.messages) {
             resolveOffset(m.offset);
@@ -278,6 +314,7 @@ export class Runner {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
     if (this.stopping) return;
+    await this.fetchWriterSchemas(batch.messages, heartbeat);
     if (batch.topic === this.deps.config.topics.labels) {
       await this.serialize(async () => {
         for (const m of batch.messages) {

@@ -6,6 +6,7 @@
  * Table without copying them.
  */
 import { Dictionary, Float64, Int32, Table, Utf8, makeData, makeVector, vectorFromArray, type Vector } from 'apache-arrow';
+import { KllSketch } from '../stats/index.js';
 
 const INITIAL_CAPACITY = 1024;
 
@@ -127,7 +128,61 @@ export class CategoricalColumn extends Column<Int32Array> {
   }
 }
 
-export type AnyColumn = NumericColumn | CategoricalColumn;
+/**
+ * Sketch mode (bounded memory): a numeric feature's values go into a KLL quantile sketch of at
+ * most ~27 KiB (k = 1024) whatever the event count; only counts are exact.
+ */
+export class SketchColumn {
+  length = 0;
+  nullCount = 0;
+  readonly sketch: KllSketch;
+  constructor(k: number) {
+    this.sketch = new KllSketch(k);
+  }
+  append(value: number): void {
+    this.sketch.update(value);
+    this.length++;
+  }
+  appendNull(): void {
+    this.length++;
+    this.nullCount++;
+  }
+  toArrow(): never {
+    throw new Error('sketch mode keeps no values of numeric features, only a quantile sketch: there is no Arrow column to show');
+  }
+}
+
+/** Sketch mode for categories: exact counts per category, no per-event codes. */
+export class CategoryCountsColumn {
+  length = 0;
+  nullCount = 0;
+  private tally = new Float64Array(16);
+  constructor(readonly dictionary: CategoryDictionary) {}
+  append(value: string): void {
+    const c = this.dictionary.code(value);
+    if (c >= this.tally.length) {
+      const t = new Float64Array(Math.max(c + 1, this.tally.length * 2));
+      t.set(this.tally);
+      this.tally = t;
+    }
+    this.tally[c]++;
+    this.length++;
+  }
+  appendNull(): void {
+    this.length++;
+    this.nullCount++;
+  }
+  counts(): Float64Array {
+    const out = new Float64Array(this.dictionary.size);
+    out.set(this.tally.subarray(0, Math.min(this.tally.length, out.length)));
+    return out;
+  }
+  toArrow(): never {
+    throw new Error('sketch mode keeps category counts only: there is no Arrow column to show');
+  }
+}
+
+export type AnyColumn = NumericColumn | CategoricalColumn | SketchColumn | CategoryCountsColumn;
 
 /** All feature columns of one window; row i of every column is the i-th event of the window. */
 export class WindowColumns {
