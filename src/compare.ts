@@ -15,9 +15,11 @@
  */
 import { DriftlineError, FileInputError } from './errors.js';
 import { effectiveRules, evaluateWindow, scoredValue, type CurrentColumn, type Rule, type WindowResult } from './detect/evaluate.js';
-import { ReferenceProfile, type ReferenceSnapshot } from './detect/reference.js';
+import { alignCategories as alignCategoryCounts } from './detect/evaluate.js';
+import { ReferenceProfile, type CategoricalSnapshot, type ReferenceSnapshot } from './detect/reference.js';
 import { defaultMetricNames, getMetric, metricsForKind, type FeatureKind } from './detect/registry.js';
 import { listColumns, readTable, type CategoricalColumnData, type ColumnData, type ColumnKind, type NumericColumnData, type TableData } from './io/files/index.js';
+import { binCounts, proportions } from './stats/index.js';
 import { assignWindows, windowEnd } from './window/assign.js';
 import { windowSpecFromText, type WindowSpec } from './window/spec.js';
 
@@ -78,6 +80,95 @@ export class CompareOptionsError extends DriftlineError {
   constructor(message: string) {
     super('COMPARE_OPTIONS', message);
   }
+}
+
+// ------------------------------------------------------------------ distributions (HTML report only)
+
+/**
+ * What the histograms of the HTML report show. Not part of the JSON contract: `--format json`
+ * prints only the CompareReport. Computed with the very functions the metrics use: the
+ * reference's frozen edges and bin proportions (referenceEdgesSorted, binCounts, proportions in
+ * the ReferenceProfile snapshot), binCounts/proportions of the current values on those edges, and
+ * alignCategories for categories.
+ */
+export interface NumericDistribution {
+  kind: 'numeric';
+  /** Inner bin edges, frozen from the reference: edges.length + 1 right-closed bins. */
+  edges: number[];
+  reference: number[];
+  /** null when the current side has no values. */
+  current: number[] | null;
+  /** Reference min and max (outer bin bounds for labels). */
+  min: number;
+  max: number;
+}
+export interface CategoricalDistribution {
+  kind: 'categorical';
+  /** Reference categories first, then categories only seen in the current data. */
+  categories: string[];
+  reference: number[];
+  current: number[] | null;
+}
+export type FeatureDistribution = NumericDistribution | CategoricalDistribution;
+export interface CompareDistributions {
+  /** Rows of the current file (each once, whatever the windows). */
+  currentRows: number;
+  /** Reference vs the whole current file, by feature (absent when the reference has no values). */
+  features: Record<string, FeatureDistribution>;
+  /** Per window (same order as report.windows): the current side of each feature. */
+  windows: Record<string, number[] | null>[];
+}
+export interface DetailedCompare {
+  report: CompareReport;
+  distributions: CompareDistributions;
+}
+
+/** Category names in the order alignCategories lays them out: reference ones, then new current ones. */
+function alignedCategoryNames(ref: CategoricalSnapshot, counts: Float64Array, dictionary: readonly string[]): string[] {
+  const names = [...ref.counts.keys()];
+  const seen = new Set(names);
+  for (let c = 0; c < counts.length; c++) {
+    if (counts[c] > 0 && !seen.has(dictionary[c])) {
+      seen.add(dictionary[c]);
+      names.push(dictionary[c]);
+    }
+  }
+  return names;
+}
+
+/** Reference and current proportions of one feature, as the metrics see them; null without reference values. */
+function featureDistribution(snapshot: ReferenceSnapshot, name: string, current: CurrentColumn): FeatureDistribution | null {
+  const ref = snapshot.features.get(name);
+  if (!ref) return null;
+  if (ref.kind === 'numeric') {
+    if (ref.sorted.length === 0 || current.kind !== 'numeric') return null;
+    const cur = current.values.length > 0 ? Array.from(proportions(binCounts(current.values, ref.edges))) : null;
+    return { kind: 'numeric', edges: Array.from(ref.edges), reference: Array.from(ref.binProportions), current: cur, min: ref.min, max: ref.max };
+  }
+  if (ref.count === 0 || current.kind !== 'categorical') return null;
+  const aligned = alignCategoryCounts(ref, current.counts, current.dictionary);
+  const categories = alignedCategoryNames(ref, current.counts, current.dictionary);
+  if (categories.length !== aligned.ref.length) throw new Error(`feature ${name}: category alignment mismatch`);
+  const total = aligned.cur.reduce((a, b) => a + b, 0);
+  return { kind: 'categorical', categories, reference: Array.from(proportions(aligned.ref)), current: total > 0 ? Array.from(proportions(aligned.cur)) : null };
+}
+
+/** The current side of a feature on the whole-file layout (bins, or the whole-file category list). */
+function currentShares(dist: FeatureDistribution, current: CurrentColumn, snapshot: ReferenceSnapshot, name: string): number[] | null {
+  if (dist.kind === 'numeric') {
+    if (current.kind !== 'numeric' || current.values.length === 0) return null;
+    const ref = snapshot.features.get(name)!;
+    return Array.from(proportions(binCounts(current.values, (ref as { edges: Float64Array }).edges)));
+  }
+  if (current.kind !== 'categorical') return null;
+  const ref = snapshot.features.get(name) as CategoricalSnapshot;
+  const aligned = alignCategoryCounts(ref, current.counts, current.dictionary);
+  const names = alignedCategoryNames(ref, current.counts, current.dictionary);
+  const total = aligned.cur.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const byName = new Map(names.map((n, i) => [n, i]));
+  const shares = proportions(aligned.cur);
+  return dist.categories.map((c) => (byName.has(c) ? shares[byName.get(c)!] : 0));
 }
 
 interface Feature {
@@ -242,6 +333,19 @@ function toCompareWindow(r: WindowResult, windowed: boolean): CompareWindow {
 
 /** Compares the current file against the reference file; see CompareOptions. */
 export async function compareFiles(opts: CompareOptions): Promise<CompareReport> {
+  return (await compare(opts, false)).report;
+}
+
+/**
+ * compareFiles plus the distributions behind the binned metrics, for the HTML report. The
+ * report part is exactly what compareFiles returns.
+ */
+export async function compareFilesDetailed(opts: CompareOptions): Promise<DetailedCompare> {
+  const r = await compare(opts, true);
+  return { report: r.report, distributions: r.distributions! };
+}
+
+async function compare(opts: CompareOptions, detailed: boolean): Promise<{ report: CompareReport; distributions: CompareDistributions | null }> {
   checkMetrics(opts.metrics);
   if (opts.window !== undefined && !opts.timestampColumn) throw new CompareOptionsError('--window needs --timestamp-column: the column of the current file that holds event times');
   if (opts.advance !== undefined && opts.window === undefined) throw new CompareOptionsError('--advance needs --window');
@@ -314,16 +418,36 @@ export async function compareFiles(opts: CompareOptions): Promise<CompareReport>
       rules,
     );
 
+  // For the HTML report: reference vs the whole current file, then each window's current side.
+  let distributions: CompareDistributions | null = null;
+  if (detailed) {
+    distributions = { currentRows: cur.rows, features: {}, windows: [] };
+    for (const f of features) {
+      const d = featureDistribution(snapshot, f.name, currentColumn(cur.columns.get(f.name)!, null, cur.rows));
+      if (d) distributions.features[f.name] = d;
+    }
+  }
+  const windowShares = (rows: RowList | null): void => {
+    if (!distributions) return;
+    const shares: Record<string, number[] | null> = {};
+    for (const [name, d] of Object.entries(distributions.features)) {
+      shares[name] = currentShares(d, currentColumn(cur.columns.get(name)!, rows, cur.rows), snapshot, name);
+    }
+    distributions.windows.push(shares);
+  };
+
   const windows: CompareWindow[] = [];
   if (!spec) {
     windows.push(toCompareWindow(evaluate(0, 0, null, cur.rows), false));
+    windowShares(null);
   } else {
     const times = (cur.columns.get(opts.timestampColumn!) as { values: Float64Array }).values;
     for (const w of groupByWindow(spec, times, opts.current, opts.timestampColumn!)) {
       windows.push(toCompareWindow(evaluate(w.start, w.end, w.rows, w.rows.length), true));
+      windowShares(w.rows);
     }
   }
-  return { reference: { rows: referenceRows }, windows };
+  return { report: { reference: { rows: referenceRows }, windows }, distributions };
 }
 
 // ------------------------------------------------------------------ the table for people

@@ -7,8 +7,9 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { CompareOptionsError, compareFiles, formatTable, type CompareReport } from '../compare.js';
+import { CompareOptionsError, compareFiles, compareFilesDetailed, formatTable, type CompareOptions, type CompareReport } from '../compare.js';
 import { METRIC_NAMES, UnknownMetricError } from '../detect/registry.js';
+import { renderHtmlReport } from '../report/html.js';
 import { ProgressBar } from './progress.js';
 
 /** Files from this size on get a progress bar while read (on a terminal). */
@@ -25,7 +26,7 @@ interface CompareFlags {
   window?: string;
   advance?: string;
   bins?: number;
-  format: 'json' | 'table';
+  format: 'json' | 'table' | 'html';
   out?: string;
   failOnDrift?: boolean;
 }
@@ -86,15 +87,16 @@ export function registerCompare(program: Command): void {
       if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number');
       return n;
     })
-    .option('--format <format>', 'json or table', 'table')
+    .option('--format <format>', 'json, table, or html (a self-contained page with charts; use with --out)', 'table')
     .option('--out <file>', 'write the report to this file instead of stdout')
     .option('--fail-on-drift', 'exit with code 3 when any feature drifted')
     .action(async (flags: CompareFlags, cmd: Command) => {
-      if (flags.format !== 'json' && flags.format !== 'table') cmd.error(`error: --format must be json or table, got "${flags.format}"`, { exitCode: 2 });
+      if (flags.format !== 'json' && flags.format !== 'table' && flags.format !== 'html') cmd.error(`error: --format must be json, table or html, got "${flags.format}"`, { exitCode: 2 });
       const progress = await progressReporter(flags.reference, flags.current);
       let report: CompareReport;
+      let text: string;
       try {
-        report = await compareFiles({
+        const options: CompareOptions = {
           reference: flags.reference,
           current: flags.current,
           numeric: flags.numeric,
@@ -106,7 +108,16 @@ export function registerCompare(program: Command): void {
           advance: flags.advance,
           bins: flags.bins,
           onProgress: progress?.onProgress,
-        });
+        };
+        if (flags.format === 'html') {
+          // The HTML report also needs the distributions behind the binned metrics.
+          const detailed = await compareFilesDetailed(options);
+          report = detailed.report;
+          text = renderHtmlReport({ compare: detailed, referenceFile: flags.reference, currentFile: flags.current, window: flags.window, advance: flags.advance, bins: flags.bins });
+        } else {
+          report = await compareFiles(options);
+          text = flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report);
+        }
       } catch (err) {
         // Usage mistakes: one line on stderr and exit code 2 (commander's error path).
         if (err instanceof UnknownMetricError || err instanceof CompareOptionsError) cmd.error(`error: ${err.message}`, { exitCode: 2 });
@@ -114,7 +125,6 @@ export function registerCompare(program: Command): void {
       } finally {
         progress?.finish();
       }
-      const text = flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report);
       if (flags.out) await writeFile(flags.out, text);
       else process.stdout.write(text);
       if (flags.failOnDrift && anyDrift(report)) process.exitCode = 3;
