@@ -38,11 +38,16 @@ export class CsvTokenizer {
   /** Text of the current field gathered from earlier chunks (or before a "" escape). */
   private pending = '';
   private fieldIndex = 0;
-  /** Current physical line (1-based), counting line breaks inside quoted fields too. */
-  private line = 1;
+  /**
+   * Current physical line (1-based), counting line breaks inside quoted fields too. Public so that
+   * a reader that handles plain lines itself can hand records over to the tokenizer and back.
+   */
+  line = 1;
   private recordLine = 1;
   /** Whether the current record has begun (so a line break ends a record, not a blank line). */
   private recordHasContent = false;
+  /** Set by endRecord; lets pushRecord stop right after a record. */
+  private recordEnded = false;
 
   constructor(
     private readonly onField: (index: number, text: string) => void,
@@ -60,14 +65,30 @@ export class CsvTokenizer {
     this.fieldIndex = 0;
     this.recordHasContent = false;
     this.state = State.FieldStart;
+    this.recordEnded = true;
   }
 
   push(chunk: string): void {
+    this.run(chunk, 0, false);
+  }
+
+  /**
+   * Feeds `chunk` from `start` and stops just after the end of the first record that ends in it.
+   * Returns the position after that record's line break, or -1 when the chunk ran out first (the
+   * tokenizer then keeps the unfinished record, and later chunks continue it).
+   */
+  pushRecord(chunk: string, start: number): number {
+    return this.run(chunk, start, true);
+  }
+
+  private run(chunk: string, start: number, stopAfterRecord: boolean): number {
     const len = chunk.length;
-    let i = 0;
+    let i = start;
     // Start of the run of characters of the current field that lie in this chunk.
-    let runStart = 0;
+    let runStart = start;
+    this.recordEnded = false;
     while (i < len) {
+      if (stopAfterRecord && this.recordEnded) return i;
       const c = chunk.charCodeAt(i);
       switch (this.state) {
         case State.FieldStart:
@@ -158,6 +179,7 @@ export class CsvTokenizer {
           break;
       }
     }
+    return stopAfterRecord && this.recordEnded ? i : -1;
   }
 
   /** Call at the end of the input; flushes a last record without a trailing line break. */
@@ -186,9 +208,12 @@ export class CsvSyntaxError extends Error {
   }
 }
 
+/** The size of the chunks files are read in (bytes); tests make it small to cut records apart. */
+export const chunking = { size: 1 << 20 };
+
 /** Streams the text of a file in chunks, turning I/O failures into FileInputError. */
 export async function* readChunks(file: string, onBytes?: (bytesRead: number) => void): AsyncGenerator<string> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: chunking.size });
   let first = true;
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
@@ -225,7 +250,9 @@ export class CsvSource implements RowSource {
     });
     try {
       for await (const chunk of readChunks(this.file)) {
-        tok.push(chunk);
+        // Up to the end of the first record only: the rest of the chunk is of no interest.
+        let p = 0;
+        while (!names && p >= 0 && p < chunk.length) p = tok.pushRecord(chunk, p);
         if (names) break;
       }
       if (!names) tok.end();

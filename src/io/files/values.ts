@@ -11,18 +11,116 @@ export type Cell = string | number | bigint | boolean | Date | null | undefined;
 /**
  * A decimal number as people write it in text files: optional sign, digits with an optional
  * fraction, optional exponent. Deliberately narrower than `Number(text)`, which would also accept
- * "0x1f", "Infinity" and "" (as 0).
+ * "0x1f", "Infinity" and "" (as 0). The scanner below implements exactly this grammar; the regex
+ * stays as the reference (and as the path for text with non-ASCII characters, see parseNumberText).
  */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** The number written in `text`, or NaN when it is not a finite decimal number. */
-export function parseNumberText(text: string): number {
+/** The number in `text` the slow, obvious way: trim, match the grammar, convert. */
+function parseNumberTextSlow(text: string): number {
   const t = text.trim();
   if (!DECIMAL.test(t)) return NaN;
   const x = Number(t);
   return Number.isFinite(x) ? x : NaN;
 }
 
+/** 10^0 .. 10^22: every one of them is exactly representable as a double. */
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/** Where the last call of scanDecimal stopped (one past the last character of the number). */
+export let scanEnd = 0;
+
+/**
+ * Scans a decimal number (the DECIMAL grammar, no surrounding spaces) that starts at `start` in
+ * `s`, reading no further than `end`. Stops at the first character that cannot continue it and
+ * records that position in `scanEnd`; the caller decides whether what follows is acceptable.
+ * Returns the finite value, or NaN when no number starts at `start` (or it is not finite, or an
+ * exponent marker has no digits). The value is bit-identical to `Number(s.slice(start, scanEnd))`:
+ * when at most 15 significant digits and a power of ten within 10^±22 are involved, both the digits
+ * and the power are exact doubles and one multiplication or division rounds correctly (Clinger's
+ * fast path); anything else is handed to Number().
+ */
+export function scanDecimal(s: string, start: number, end: number): number {
+  let i = start;
+  let c = i < end ? s.charCodeAt(i) : 0;
+  let neg = false;
+  if (c === 45 /* - */ || c === 43 /* + */) {
+    neg = c === 45;
+    c = ++i < end ? s.charCodeAt(i) : 0;
+  }
+  let m = 0; // the digits as an integer (exact while nd <= 15)
+  let nd = 0; // significant digits (from the first non-zero one)
+  let fd = 0; // digits after the point
+  let any = false;
+  while (c >= 48 && c <= 57) {
+    m = m * 10 + (c - 48);
+    if (m !== 0) nd++;
+    any = true;
+    c = ++i < end ? s.charCodeAt(i) : 0;
+  }
+  if (c === 46 /* . */) {
+    c = ++i < end ? s.charCodeAt(i) : 0;
+    while (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      if (m !== 0) nd++;
+      fd++;
+      any = true;
+      c = ++i < end ? s.charCodeAt(i) : 0;
+    }
+  }
+  if (!any) {
+    scanEnd = i;
+    return NaN;
+  }
+  let e10 = -fd;
+  if (c === 101 /* e */ || c === 69 /* E */) {
+    c = ++i < end ? s.charCodeAt(i) : 0;
+    let eneg = false;
+    if (c === 45 || c === 43) {
+      eneg = c === 45;
+      c = ++i < end ? s.charCodeAt(i) : 0;
+    }
+    if (!(c >= 48 && c <= 57)) {
+      scanEnd = i;
+      return NaN;
+    }
+    let ex = 0;
+    while (c >= 48 && c <= 57) {
+      if (ex < 100_000_000) ex = ex * 10 + (c - 48);
+      c = ++i < end ? s.charCodeAt(i) : 0;
+    }
+    e10 += eneg ? -ex : ex;
+  }
+  scanEnd = i;
+  if (nd <= 15 && e10 >= -22 && e10 <= 22) {
+    const v = e10 < 0 ? m / POW10[-e10] : m * POW10[e10];
+    return neg ? -v : v;
+  }
+  const x = Number(s.slice(start, i));
+  return Number.isFinite(x) ? x : NaN;
+}
+
+/** Whether a character code is white space that String.prototype.trim removes, among ASCII. */
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** The number written in `text`, or NaN when it is not a finite decimal number. */
+export function parseNumberText(text: string): number {
+  const len = text.length;
+  let i = 0;
+  let c = 0;
+  while (i < len && isAsciiSpace((c = text.charCodeAt(i)))) i++;
+  if (i === len) return NaN;
+  // Any non-ASCII character (which might be Unicode white space, as trim() sees it): the slow path.
+  if (c >= 128) return parseNumberTextSlow(text);
+  const x = scanDecimal(text, i, len);
+  let j = scanEnd;
+  if (j === len) return x;
+  while (j < len && isAsciiSpace((c = text.charCodeAt(j)))) j++;
+  if (j === len) return x;
+  return c >= 128 ? parseNumberTextSlow(text) : NaN;
+}
 /** Whether a cell counts as missing: null, undefined or the empty string. */
 export function isMissing(cell: Cell): cell is null | undefined | '' {
   return cell === null || cell === undefined || cell === '';
@@ -131,6 +229,13 @@ export class CategoryBuilder {
   missing = 0;
   constructor(capacity = 1024) {
     this.codes = new Int32Array(Math.max(1, capacity));
+  }
+  /** Makes room for `capacity` codes in all (a reader's estimate of the row count). */
+  reserve(capacity: number): void {
+    if (capacity <= this.codes.length) return;
+    const v = new Int32Array(capacity);
+    v.set(this.codes.subarray(0, this.length));
+    this.codes = v;
   }
   private pushCode(c: number): void {
     if (this.length === this.codes.length) {

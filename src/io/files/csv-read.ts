@@ -1,0 +1,361 @@
+/**
+ * Reading a CSV file into typed columns in one streaming pass (the fast path behind readTable).
+ *
+ * What it reads and how it fails is exactly what readTwoPass over a CsvSource does (same values,
+ * same kinds, same errors with file, line, column and value); only the work differs:
+ * - Plain lines (no double quote in them, by far the most common) are split here, on the decoded
+ *   chunk, without building row arrays; a field of a column that is not wanted is skipped without
+ *   making a string, and a numeric field is parsed straight from the chunk (scanDecimal), so a
+ *   number costs no string either. A record with a quote in it is handed to the CsvTokenizer state
+ *   machine, which gives it back at the next record boundary.
+ * - Numbers are stored while reading. A column whose kind is inferred starts numeric; when a cell
+ *   turns out not to be a number it becomes categorical: at once if all its earlier cells were
+ *   empty, else (its earlier numbers' text is gone) it is read again on its own in a second pass.
+ * - Typed columns grow by doubling; after the first chunk they are sized from the file size and
+ *   the rows in that chunk, so they usually never grow again, and are trimmed at the end.
+ */
+import { FileInputError } from '../../errors.js';
+import { CsvSyntaxError, CsvTokenizer, chunking, readChunks } from './csv.js';
+import { missingColumnError, showCell } from './two-pass.js';
+import type { ColumnData, ReadOptions, TableData } from './types.js';
+import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimal, scanEnd } from './values.js';
+
+const COMMA = 44;
+const LF = 10;
+const CR = 13;
+
+/** What is done with the cells of a wanted column. */
+const enum Mode {
+  /** Forced numeric: a cell that is no number is an error. */
+  Numeric,
+  /** Kind inferred, numeric so far. */
+  Inferred,
+  Timestamp,
+  Categorical,
+  /** Inferred categorical after numbers were seen: skipped now, read again in a second pass. */
+  Deferred,
+}
+
+const INITIAL_CAPACITY = 1024;
+
+const NO_ERROR = -1;
+
+/** Reads the wanted columns of a CSV file of `size` bytes (see readTable). */
+export async function readCsvTable(file: string, size: number, options: ReadOptions): Promise<TableData> {
+  return new CsvColumnReader(file, size, options).read();
+}
+
+class CsvColumnReader {
+  private readonly wanted: string[];
+  private readonly n: number;
+  private readonly modes: Mode[];
+  /** Numeric and timestamp columns: one slot per row (`cap` of them), else null. */
+  private readonly nums: (Float64Array | null)[];
+  private readonly missing: number[];
+  private readonly cats: (CategoryBuilder | null)[];
+  private cap = INITIAL_CAPACITY;
+  private rows = 0;
+  /** Current line (1-based) while reading plain lines; the tokenizer keeps it while it works. */
+  private line = 1;
+
+  private header: string[] | null = null;
+  private readonly headerFields: string[] = [];
+  /** slot[i]: the wanted index of field i of a record, or -1 when that column is not wanted. */
+  private slot = new Int32Array(0);
+  private headerLength = 0;
+
+  /** The first bad cell of the current record (smallest wanted index) and its message. */
+  private errorK = NO_ERROR;
+  private errorMessage = '';
+
+  private readonly tok: CsvTokenizer;
+
+  constructor(private readonly file: string, private readonly size: number, private readonly options: ReadOptions) {
+    this.wanted = [...options.columns];
+    this.n = this.wanted.length;
+    const forced = options.kinds ?? {};
+    this.modes = this.wanted.map((c) => {
+      switch (forced[c]) {
+        case 'numeric': return Mode.Numeric;
+        case 'timestamp': return Mode.Timestamp;
+        case 'categorical': return Mode.Categorical;
+        default: return Mode.Inferred;
+      }
+    });
+    this.nums = this.modes.map((m) => (m === Mode.Categorical ? null : new Float64Array(this.cap)));
+    this.cats = this.modes.map((m) => (m === Mode.Categorical ? new CategoryBuilder(this.cap) : null));
+    this.missing = this.wanted.map(() => 0);
+    this.tok = new CsvTokenizer(
+      (index, text) => {
+        if (this.header === null) this.headerFields.push(text);
+        else if (index < this.headerLength) {
+          const k = this.slot[index];
+          if (k >= 0) this.cell(k, text);
+        }
+      },
+      (fieldCount, line) => {
+        if (this.header === null) this.setHeader();
+        else this.endRecord(fieldCount, line);
+      },
+    );
+  }
+
+  private setHeader(): void {
+    const header = this.headerFields.map((h) => h.trim());
+    this.header = header;
+    const absent = this.wanted.filter((c) => !header.includes(c));
+    if (absent.length > 0) throw missingColumnError(this.file, absent, header);
+    this.headerLength = header.length;
+    this.slot = new Int32Array(header.length).fill(-1);
+    this.wanted.forEach((c, k) => {
+      this.slot[header.indexOf(c)] = k;
+    });
+  }
+
+  // ---------------------------------------------------------------- cells and records
+
+  /** Notes a bad cell; the record's error is the one of the first wanted column, as in readTwoPass. */
+  private bad(k: number, message: string): void {
+    if (this.errorK === NO_ERROR || k < this.errorK) {
+      this.errorK = k;
+      this.errorMessage = message;
+    }
+  }
+
+  /** A cell given as text (the general path: quoted records, unusual numbers, categories...). */
+  private cell(k: number, text: string): void {
+    const mode = this.modes[k];
+    if (mode === Mode.Categorical) {
+      const b = this.cats[k]!;
+      if (text === '') b.pushMissing();
+      else b.push(text);
+      return;
+    }
+    if (mode === Mode.Deferred) return;
+    const values = this.nums[k]!;
+    if (text === '') {
+      values[this.rows] = NaN;
+      this.missing[k]++;
+      return;
+    }
+    if (mode === Mode.Timestamp) {
+      const t = cellToTimestamp(text);
+      if (Number.isNaN(t)) this.bad(k, `${showCell(text)} is not a timestamp (write e.g. 2021-06-01 00:00:00, UTC unless a zone is given, or epoch milliseconds)`);
+      values[this.rows] = t;
+      return;
+    }
+    const x = parseNumberText(text);
+    if (!Number.isNaN(x)) {
+      values[this.rows] = x;
+    } else if (mode === Mode.Numeric) {
+      this.bad(k, `${showCell(text)} is not a number, but the column is numeric`);
+      values[this.rows] = NaN;
+    } else {
+      this.demote(k, text);
+    }
+  }
+
+  /** An inferred column met a cell that is not a number: it is categorical. */
+  private demote(k: number, text: string): void {
+    this.nums[k] = null;
+    if (this.missing[k] === this.rows) {
+      // Every earlier cell was empty: nothing is lost, go on as a categorical column.
+      const b = new CategoryBuilder(this.cap);
+      for (let r = 0; r < this.rows; r++) b.pushMissing();
+      b.push(text);
+      this.cats[k] = b;
+      this.modes[k] = Mode.Categorical;
+    } else {
+      this.modes[k] = Mode.Deferred;
+    }
+  }
+
+  private endRecord(fieldCount: number, line: number): void {
+    if (fieldCount !== this.headerLength) {
+      throw new FileInputError(this.file, `the row has ${fieldCount} field${fieldCount === 1 ? '' : 's'} but the header has ${this.headerLength}`, line);
+    }
+    if (this.errorK !== NO_ERROR) throw new FileInputError(this.file, this.errorMessage, line, this.wanted[this.errorK]);
+    if (++this.rows === this.cap) this.grow(this.cap * 2);
+  }
+
+  /** Gives every typed column room for `cap` rows. */
+  private grow(cap: number): void {
+    if (cap <= this.cap) return;
+    for (let k = 0; k < this.n; k++) {
+      const old = this.nums[k];
+      if (old) {
+        const v = new Float64Array(cap);
+        v.set(old); // all of it: an unfinished record may have cells in slot `rows` already
+        this.nums[k] = v;
+      }
+      this.cats[k]?.reserve(cap);
+    }
+    this.cap = cap;
+  }
+
+  // ---------------------------------------------------------------- plain lines
+
+  /**
+   * One line without any double quote, from `start` to `end` (the position of its LF, or the end
+   * of the text), split as the tokenizer would split it: fields at commas, CRs dropped, a line of
+   * nothing but CRs skipped as blank.
+   */
+  private plainLine(text: string, start: number, end: number): void {
+    if (start === end) return;
+    if (text.charCodeAt(start) === CR) {
+      let j = start;
+      while (j < end && text.charCodeAt(j) === CR) j++;
+      if (j === end) return;
+    }
+    const slot = this.slot;
+    const hl = this.headerLength;
+    const modes = this.modes;
+    let i = start;
+    let f = 0;
+    for (;;) {
+      const k = f < hl ? slot[f] : -1;
+      if (k < 0) {
+        while (i < end && text.charCodeAt(i) !== COMMA) i++;
+      } else {
+        const mode = modes[k];
+        let done = false;
+        if (mode <= Mode.Inferred && i < end) {
+          // A number parsed in place; anything unusual (spaces, CRs inside, not a number) falls
+          // through to the general path below.
+          const x = scanDecimal(text, i, end);
+          if (x === x) {
+            const j = scanEnd;
+            const c = j < end ? text.charCodeAt(j) : COMMA;
+            if (c === COMMA || (c === CR && (j + 1 === end || text.charCodeAt(j + 1) === COMMA))) {
+              this.nums[k]![this.rows] = x;
+              i = c === CR ? j + 1 : j;
+              done = true;
+            }
+          }
+        }
+        if (!done) {
+          let j = i;
+          let cr = false;
+          for (; j < end; j++) {
+            const c = text.charCodeAt(j);
+            if (c === COMMA) break;
+            if (c === CR) cr = true;
+          }
+          const cell = cr ? text.slice(i, j).replace(/\r/g, '') : text.slice(i, j);
+          this.cell(k, cell);
+          i = j;
+        }
+      }
+      f++;
+      if (i >= end) break;
+      i++; // the comma
+    }
+    this.endRecord(f, this.line);
+  }
+
+  // ---------------------------------------------------------------- the file
+
+  async read(): Promise<TableData> {
+    const { file, options, size } = this;
+    const progress = options.onProgress;
+    let sized = false;
+    const tok = this.tok;
+    /** Whether the tokenizer holds an unfinished record (it must see the next text first). */
+    let inTokenizer = false;
+    let rest = '';
+    // An unfinished line longer than this goes to the tokenizer instead of being carried over to
+    // the next chunk (carrying a huge line chunk after chunk would copy it again and again).
+    const maxCarry = chunking.size >> 4;
+    const toTokenizer = (text: string, from: number): number => {
+      tok.line = this.line;
+      const p = tok.pushRecord(text, from);
+      this.line = tok.line;
+      return p;
+    };
+    try {
+      for await (const chunk of readChunks(file, progress && ((b) => progress(b, size)))) {
+        const text = rest === '' ? chunk : rest + chunk;
+        rest = '';
+        const len = text.length;
+        let p = 0;
+        if (inTokenizer) {
+          p = toTokenizer(text, 0);
+          if (p < 0) continue;
+          inTokenizer = false;
+        }
+        let quote = text.indexOf('"', p);
+        while (p < len) {
+          const lf = text.indexOf('\n', p);
+          if (lf < 0) {
+            // An unfinished line: carried to the next chunk, unless quoted or long.
+            if (quote >= 0 || len - p > maxCarry || this.header === null) {
+              toTokenizer(text, p);
+              inTokenizer = true;
+            } else {
+              rest = text.slice(p);
+            }
+            break;
+          }
+          if ((quote >= 0 && quote < lf) || this.header === null) {
+            p = toTokenizer(text, p);
+            if (p < 0) {
+              inTokenizer = true;
+              break;
+            }
+            if (quote >= 0 && quote < p) quote = text.indexOf('"', p);
+            continue;
+          }
+          this.plainLine(text, p, lf);
+          this.line++;
+          p = lf + 1;
+        }
+        if (!sized) {
+          // Size the columns for the whole file from the rows in its first chunk (2% to spare, as
+          // rows differ in length; a short guess only means the columns grow once more).
+          sized = true;
+          const bytes = Buffer.byteLength(text) - rest.length;
+          if (this.rows > 0 && bytes < size) this.grow(Math.ceil(((this.rows * size) / bytes) * 1.02) + 1024);
+        }
+      }
+      if (rest !== '') {
+        toTokenizer(rest, 0);
+        inTokenizer = true;
+      }
+      if (inTokenizer) tok.end();
+    } catch (err) {
+      if (err instanceof CsvSyntaxError) throw new FileInputError(file, err.message, err.line);
+      throw err;
+    }
+    if (this.header === null) throw new FileInputError(file, 'the file is empty (expected a header row)');
+    if (this.rows === 0) throw new FileInputError(file, 'the file has no data rows');
+    return this.finish();
+  }
+
+  private async finish(): Promise<TableData> {
+    const { file, rows } = this;
+    const deferred = this.wanted.filter((_, k) => this.modes[k] === Mode.Deferred);
+    let again: TableData | null = null;
+    if (deferred.length > 0) {
+      // Columns that turned out categorical after numbers: read again, on their own.
+      const kinds = Object.fromEntries(deferred.map((c) => [c, 'categorical' as const]));
+      again = await readCsvTable(file, this.size, { columns: deferred, kinds });
+      if (again.rows !== rows) throw new FileInputError(file, `the file changed while it was read (${rows} rows, then ${again.rows})`);
+    }
+    const columns = new Map<string, ColumnData>();
+    this.wanted.forEach((name, k) => {
+      const mode = this.modes[k];
+      if (mode === Mode.Deferred) {
+        columns.set(name, again!.columns.get(name)!);
+      } else if (mode === Mode.Categorical) {
+        columns.set(name, this.cats[k]!.finish(name));
+      } else {
+        const all = this.nums[k]!;
+        const values = all.length === rows ? all : all.slice(0, rows);
+        this.nums[k] = null; // let the untrimmed array go before the next column is copied
+        const missing = this.missing[k];
+        columns.set(name, mode === Mode.Timestamp ? { kind: 'timestamp', name, values, missing } : { kind: 'numeric', name, values, missing });
+      }
+    });
+    return { file, rows, columns };
+  }
+}
