@@ -20,7 +20,7 @@ import { progress, round } from './lib/common.js';
 import { kafka } from './lib/kafka.js';
 import { kernels, type KernelsResult } from './sections/kernels.js';
 import { latency, type LatencyResult } from './sections/latency.js';
-import { memory, type MemoryResult } from './sections/memory.js';
+import { memory, sketchMemory, type MemoryResult, type SketchResult } from './sections/memory.js';
 import { offline, type OfflineResult } from './sections/offline.js';
 import { streaming, type StreamingResult } from './sections/streaming.js';
 
@@ -124,6 +124,7 @@ async function main() {
   let ke: KernelsResult | null = null;
   let off: OfflineResult | null = null;
   let mem: MemoryResult | null = null;
+  let sk: SketchResult | null = null;
   let lat: LatencyResult | null = null;
 
   if (o.only.has('streaming')) {
@@ -135,6 +136,7 @@ async function main() {
   if (o.only.has('compare')) off = await attempt('compare', () => offline(o.rows, o.cols, { evidently: o.evidently, nannyml: o.nannyml }));
   else reasons.compare = 'not selected (--only)';
   if (o.only.has('memory')) mem = await attempt('memory', () => memory(o.events));
+  if (o.only.has('memory')) sk = await attempt('memory', () => sketchMemory(o.events));
   else reasons.memory = 'not selected (--only)';
   if (o.only.has('latency')) {
     if (kafkaDown) reasons.latency = kafkaDown;
@@ -172,7 +174,8 @@ async function main() {
   if (mem) {
     add('memory', `RSS of one open window, ${mem.events.toLocaleString('en')} events x 25 features (exact)`, `${fmtN(mem.exact_rss_mb, 1)} MB (${fmtN(mem.bytes_per_event, 0)} B/event; ArrayBuffers ${fmtN(mem.array_buffers_mb, 1)} MB)`);
   } else add('memory', 'null', reasons.memory);
-  add('memory', 'sketch mode (bytes per feature-window, KS max error)', 'null: the bounded-memory sketch mode does not exist yet');
+  if (sk) add('memory', `sketch mode: RSS of the same window; bytes per feature-window; KS max error vs exact (20 features)`, `${fmtN(sk.sketch_rss_mb, 1)} MB; ${sk.bytes_per_feature_window} B; ${sk.ks_max_error.toExponential(2)}`);
+  else add('memory', 'sketch mode', 'null: ' + (reasons.memory ?? 'not run'));
   if (lat) add('latency', `closing event -> result on the results topic (${lat.windows} windows of ${lat.events_per_window})`, `p50 ${fmtN(lat.p50, 1)} ms, p99 ${fmtN(lat.p99, 1)} ms, max ${fmtN(lat.max, 1)} ms`);
   else add('latency', 'null', reasons.latency);
 
@@ -195,7 +198,7 @@ async function main() {
       ks_vs_scipy: ke ? { n: ke.ks.n1, driftline_ms: round(ke.ks.driftline_ms), scipy_ms: round(ke.ks.scipy_ms), ratio: round(ke.ks.ratio, 4), window_eval_ms: round(ke.window_eval_ms, 1), window_eval_rows: ke.window_eval_rows, exact_10000_vs_5000: { driftline_ms: round(ke.ks_exact.driftline_ms), scipy_ms: round(ke.ks_exact.scipy_ms), ratio: round(ke.ks_exact.ratio, 4) } } : { n: o.ksN, driftline_ms: null, scipy_ms: null, ratio: null, reason: reasons.ks },
       compare_vs_evidently: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline.wall_s ?? null), evidently_s: round(off?.evidently.wall_s ?? null), ratio: off?.driftline.wall_s && off.evidently.wall_s ? round(off.driftline.wall_s / off.evidently.wall_s, 4) : null, ...(off?.evidently.wall_s ? {} : { reason: off?.evidently.error ?? reasons.compare }) },
       compare_vs_nannyml: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline.wall_s ?? null), nannyml_s: round(off?.nannyml.wall_s ?? null), ratio: off?.driftline.wall_s && off.nannyml.wall_s ? round(off.driftline.wall_s / off.nannyml.wall_s, 4) : null, ...(off?.nannyml.wall_s ? {} : { reason: off?.nannyml.error ?? reasons.compare }) },
-      memory: { exact_rss_mb: round(mem?.exact_rss_mb ?? null, 1), sketch_bytes_per_feature_window: null, sketch_ks_max_error: null, ...(mem ? { events: mem.events } : { reason: reasons.memory }) },
+      memory: { exact_rss_mb: round(mem?.exact_rss_mb ?? null, 1), sketch_rss_mb: round(sk?.sketch_rss_mb ?? null, 1), sketch_bytes_per_feature_window: sk?.bytes_per_feature_window ?? null, sketch_ks_max_error: sk ? round(sk.ks_max_error, 6) : null, ...(mem ? { events: mem.events } : { reason: reasons.memory }) },
       latency_ms: lat ? { p50: round(lat.p50, 1), p99: round(lat.p99, 1), windows: lat.windows } : { p50: null, p99: null, reason: reasons.latency },
     };
     process.stdout.write(JSON.stringify(out) + '\n');

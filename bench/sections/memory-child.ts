@@ -12,13 +12,15 @@ import { Processor } from '../../src/processor.js';
 import { features, modelIds, rawConfig, rng, T0, topicNames } from '../lib/common.js';
 
 const n = Number(process.argv[2] ?? 1_000_000);
+/** exact (Arrow columns) or sketch (bounded memory) */
+const mode = (process.argv[3] ?? 'exact') as 'exact' | 'sketch';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 const settle = () => {
   for (let i = 0; i < 3; i++) gc();
 };
 const types = loadTypes();
-const config = parseConfig(rawConfig({ brokers: '127.0.0.1:1', groupId: 'x', topics: topicNames('x'), models: 1, window: '1d' }));
+const config = parseConfig({ ...rawConfig({ brokers: '127.0.0.1:1', groupId: 'x', topics: topicNames('x'), models: 1, window: '1d' }), processor: { mode } });
 const p = new Processor(config, new Instrumentation(pino({ level: 'silent' }), new Registry(), { defaultMetrics: false }), { now: () => Date.now() }, types);
 const id = modelIds(1)[0];
 const r = rng(5);
@@ -36,6 +38,7 @@ const after = process.memoryUsage();
 const open = p.openWindowCount();
 const mb = (x: number) => x / 1024 / 1024;
 console.log(JSON.stringify({
+  mode,
   events: n,
   open_windows: open,
   rss_mb: mb(after.rss - before.rss),
