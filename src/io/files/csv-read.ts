@@ -350,8 +350,10 @@ class CsvColumnReader {
         columns.set(name, this.cats[k]!.finish(name));
       } else {
         const all = this.nums[k]!;
-        const values = all.length === rows ? all : all.slice(0, rows);
-        this.nums[k] = null; // let the untrimmed array go before the next column is copied
+        // Trimmed: a view when little is left over (the usual case, sized from the first chunk:
+        // copying would need the memory twice for a moment), else a copy.
+        const values = all.length === rows ? all : all.length - rows <= rows >> 4 ? all.subarray(0, rows) : all.slice(0, rows);
+        this.nums[k] = null; // let an untrimmed array go before the next column is copied
         const missing = this.missing[k];
         columns.set(name, mode === Mode.Timestamp ? { kind: 'timestamp', name, values, missing } : { kind: 'numeric', name, values, missing });
       }
