@@ -14,7 +14,7 @@ import type { WindowResult } from './detect/evaluate.js';
 export class Instrumentation {
   readonly log: { processor: Logger; kafka: Logger; reference: Logger; http: Logger };
   private readonly consumed: Counter<'topic' | 'model'>;
-  private readonly consumedChildren = new Map<string, { inc(): void }>();
+  private readonly consumedPending = new Map<string, Map<string, { n: number }>>();
   private readonly rejected: Counter<'topic' | 'reason'>;
   private readonly late: Counter<'model'>;
   private readonly score: Gauge<'model' | 'version' | 'feature' | 'metric'>;
@@ -39,7 +39,18 @@ export class Instrumentation {
     };
     const registers = [registry];
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'driftline_' });
-    this.consumed = new Counter({ name: 'driftline_events_consumed_total', help: 'Events accepted, by source topic and model.', labelNames: ['topic', 'model'], registers });
+    const pending = this.consumedPending;
+    this.consumed = new Counter({
+      name: 'driftline_events_consumed_total', help: 'Events accepted, by source topic and model.', labelNames: ['topic', 'model'], registers,
+      collect() {
+        for (const [topic, byModel] of pending) {
+          for (const [model, cell] of byModel) {
+            if (cell.n > 0) this.inc({ topic, model }, cell.n);
+            cell.n = 0;
+          }
+        }
+      },
+    });
     this.rejected = new Counter({ name: 'driftline_events_rejected_total', help: 'Messages rejected to the dead-letter topic, by source topic and reason.', labelNames: ['topic', 'reason'], registers });
     this.late = new Counter({ name: 'driftline_late_events_total', help: 'Events that arrived after all their windows had closed (also counted as rejected, reason late_event).', labelNames: ['model'], registers });
     this.score = new Gauge({ name: 'driftline_feature_drift_score', help: 'Latest value of a drift metric of a feature (the p-value for tests, the distance otherwise).', labelNames: ['model', 'version', 'feature', 'metric'], registers });
@@ -56,12 +67,16 @@ export class Instrumentation {
     this.commits = new Counter({ name: 'driftline_offset_commits_total', help: 'Offset commits to the inference consumer group.', registers });
   }
 
-  /** Per event: the labelled child is cached, so counting costs a map lookup, not a label hash. */
+  /**
+   * Per event, so it only adds to a plain number; the counter takes the sum when Prometheus (or a
+   * test) reads it (prom-client's collect hook), instead of hashing labels for every event.
+   */
   eventConsumed(topic: string, model: string): void {
-    const key = `${topic}\u0000${model}`;
-    let child = this.consumedChildren.get(key);
-    if (!child) this.consumedChildren.set(key, (child = this.consumed.labels({ topic, model })));
-    child.inc();
+    let byModel = this.consumedPending.get(topic);
+    if (!byModel) this.consumedPending.set(topic, (byModel = new Map()));
+    const cell = byModel.get(model);
+    if (cell) cell.n++;
+    else byModel.set(model, { n: 1 });
   }
 
   eventRejected(topic: string, reason: RejectReason, message: string, where: { partition: number; offset: string }): void {

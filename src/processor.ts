@@ -92,6 +92,8 @@ class ModelState {
   /** Labels that arrived before their prediction, by event id. */
   readonly earlyLabels = new Map<string, Target>();
   readonly perfWindows = new Map<string, PerformanceWindow>();
+  /** Rows of the model's last closed window: the initial capacity of new window columns. */
+  lastWindowRows = 0;
   constructor(readonly config: ModelConfig) {
     this.dictionaries = config.features.map(() => new CategoryDictionary());
     this.rules = effectiveRules(config.features.map((f) => ({ name: f.name, kind: f.kind })), config.rules);
@@ -490,21 +492,24 @@ export class Processor {
       if (j === ABSENT) continue;
       const tag = j === TARGET ? v.targetTag : v.tags[j];
       if (tag === TAG_NULL) continue;
-      const what = f.role === 'prediction' ? (kind === 'inference' ? 'the prediction' : 'the label') : `feature "${f.name}"`;
-      let mismatch: string | null = null;
+      let mismatch = false;
       if (f.kind === 'numeric') {
-        if (tag !== TAG_DOUBLE && tag !== TAG_LONG) mismatch = `${what} is numeric but the event has a ${TAG_NAMES[tag]}`;
+        if (tag !== TAG_DOUBLE && tag !== TAG_LONG) mismatch = true;
         else {
           const x = j === TARGET ? v.targetNum : v.nums[j];
-          if (x === Infinity || x === -Infinity) throw new RejectedMessageError('invalid_value', `${what} is ${x}; infinite values are rejected (NaN counts as missing)`);
+          if (x === Infinity || x === -Infinity) throw new RejectedMessageError('invalid_value', `${describeValue(f, kind)} is ${x}; infinite values are rejected (NaN counts as missing)`);
         }
       } else if (tag === TAG_DOUBLE) {
-        const x = j === TARGET ? v.targetNum : v.nums[j];
         // A class label sent as a whole double (1.0) reads as the category "1" for predictions and labels.
-        if (!(f.role === 'prediction' && Number.isInteger(x))) mismatch = `${what} is categorical but the event has a double; send categories as string, long or boolean`;
+        mismatch = !(f.role === 'prediction' && Number.isInteger(j === TARGET ? v.targetNum : v.nums[j]));
       }
-      if (mismatch !== null) {
-        if (model.onTypeMismatch === 'reject') throw new RejectedMessageError('wrong_type', mismatch);
+      if (mismatch) {
+        if (model.onTypeMismatch === 'reject') {
+          const what = describeValue(f, kind);
+          throw new RejectedMessageError('wrong_type', f.kind === 'numeric'
+            ? `${what} is numeric but the event has a ${TAG_NAMES[tag]}`
+            : `${what} is categorical but the event has a double; send categories as string, long or boolean`);
+        }
         this.featureIndex[i] = MISMATCH;
       }
     }
@@ -518,10 +523,13 @@ export class Processor {
       const features = st.config.features;
       const sketch = this.config.processor.mode === 'sketch';
       const k = this.config.processor.sketchK;
+      // Columns start at the size of the model's last window (windows are usually alike), so
+      // they rarely grow and copy.
+      const capacity = Math.max(1024, st.lastWindowRows);
       const columns = new WindowColumns(features.map((f) => f.name), (i) =>
         features[i].kind === 'numeric'
-          ? (sketch ? new SketchColumn(k) : new NumericColumn())
-          : (sketch ? new CategoryCountsColumn(st.dictionaries[i]) : new CategoricalColumn(st.dictionaries[i])));
+          ? (sketch ? new SketchColumn(k) : new NumericColumn(capacity))
+          : (sketch ? new CategoryCountsColumn(st.dictionaries[i]) : new CategoricalColumn(st.dictionaries[i], capacity)));
       w = { version, start, end, columns, minOffset: new Map(), mismatches: new Float64Array(features.length) };
       st.windows.set(key, w);
       this.obs.openWindows(st.config.id, st.windows.size);
@@ -558,6 +566,7 @@ export class Processor {
     due.sort((a, b) => a.start - b.start || (a.version < b.version ? -1 : 1));
     for (const w of due) {
       st.windows.delete(`${w.version}${WINDOW_KEY_SEP}${w.start}`);
+      st.lastWindowRows = Math.min(w.columns.rows + (w.columns.rows >> 3), 1 << 24);
       this.evaluate(st, w);
     }
     this.obs.openWindows(st.config.id, st.windows.size);
@@ -672,6 +681,11 @@ export class Processor {
 const ABSENT = -1;
 const TARGET = -2;
 const MISMATCH = -3;
+
+/** How an error message names a configured value: a feature, the prediction or the label. */
+function describeValue(f: { name: string; role: 'feature' | 'prediction' }, kind: EventKind): string {
+  return f.role === 'prediction' ? (kind === 'inference' ? 'the prediction' : 'the label') : `feature "${f.name}"`;
+}
 
 /** The prediction (serving) or label (training) as a category. */
 function targetCategory(v: EventView): string {

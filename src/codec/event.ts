@@ -38,6 +38,8 @@ export class EventView {
   private eventIdStart = 0;
   private eventIdEnd = 0;
   /** Strings that repeat from event to event at the same position: model id, version, feature names. */
+  /** Per feature position, the last few distinct string values (categories repeat). */
+  readonly valueSlots: StringSlot[][] = [];
   readonly slots = { model: { text: '', bytes: Buffer.alloc(0) } as StringSlot, version: { text: '', bytes: Buffer.alloc(0) } as StringSlot, names: [] as StringSlot[] };
 
   get eventId(): string {
@@ -143,6 +145,33 @@ class Reader {
     slot.text = buf.toString('utf8', start, start + len);
     return slot.text;
   }
+  /**
+   * Reads a string, reusing one of the last few distinct strings seen at this feature position
+   * when the bytes match (categorical values repeat); otherwise decodes it and remembers it.
+   */
+  recentString(all: StringSlot[][], position: number): string {
+    const len = this.long();
+    if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
+    const buf = this.buf;
+    const start = this.pos;
+    this.pos += len;
+    let slots = all[position];
+    if (!slots) all[position] = slots = [];
+    for (let s = 0; s < slots.length; s++) {
+      const b = slots[s].bytes;
+      if (b.length !== len) continue;
+      let i = 0;
+      while (i < len && b[i] === buf[start + i]) i++;
+      if (i === len) return slots[s].text;
+    }
+    const text = buf.toString('utf8', start, start + len);
+    if (len <= 64) {
+      const slot = { text, bytes: Buffer.from(buf.subarray(start, start + len)) };
+      if (slots.length < 16) slots.push(slot);
+      else slots[(start + len) & 15] = slot;
+    }
+    return text;
+  }
   /** Skips a string, returning its start (after the length) and end. */
   skipString(): number {
     const len = this.long();
@@ -158,9 +187,12 @@ class Reader {
     this.pos += len;
     return s;
   }
+  private view: DataView | null = null;
   double(): number {
     if (this.pos + 8 > this.end) this.fail('truncated double');
-    const v = this.buf.readDoubleLE(this.pos);
+    // DataView.getFloat64 is an intrinsic; Buffer.readDoubleLE is not.
+    const dv = (this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
+    const v = dv.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
   }
@@ -199,7 +231,7 @@ function readFeatures(r: Reader, view: EventView): void {
         case 0: view.pushFeature(name, TAG_NULL, 0, null); break;
         case 1: view.pushFeature(name, TAG_DOUBLE, r.double(), null); break;
         case 2: view.pushFeature(name, TAG_LONG, r.long(), null); break;
-        case 3: view.pushFeature(name, TAG_STRING, 0, r.string()); break;
+        case 3: view.pushFeature(name, TAG_STRING, 0, r.recentString(view.valueSlots, k)); break;
         default: view.pushFeature(name, TAG_BOOLEAN, r.boolean() ? 1 : 0, null); break;
       }
     }
