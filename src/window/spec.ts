@@ -78,9 +78,17 @@ export function windowSpecFromText(opts: { size: string; advance?: string; grace
   return fixedWindows({ sizeMs: parseDurationMs(size), advanceMs: opts.advance === undefined ? undefined : parseDurationMs(opts.advance), graceMs, idleMs });
 }
 
+/** A duration for people: the largest unit that divides it (`90m` stays `90m`, `3600000` is `1h`). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 export function describeSpec(spec: WindowSpec): string {
-  if (spec.kind === 'calendar') return `calendar ${spec.unit} (UTC), grace ${spec.graceMs} ms`;
+  if (spec.kind === 'calendar') return `calendar ${spec.unit} (UTC), grace ${formatDuration(spec.graceMs)}`;
   return spec.advanceMs === spec.sizeMs
-    ? `tumbling ${spec.sizeMs} ms, grace ${spec.graceMs} ms`
-    : `hopping ${spec.sizeMs} ms every ${spec.advanceMs} ms, grace ${spec.graceMs} ms`;
+    ? `tumbling ${formatDuration(spec.sizeMs)}, grace ${formatDuration(spec.graceMs)}`
+    : `hopping ${formatDuration(spec.sizeMs)} every ${formatDuration(spec.advanceMs)}, grace ${formatDuration(spec.graceMs)}`;
 }
