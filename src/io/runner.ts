@@ -156,8 +156,12 @@ export class Runner {
       const admin = this.kafka.admin();
       try {
         await admin.connect();
-        await admin.listTopics();
+        const existing = new Set(await admin.listTopics());
         await admin.disconnect();
+        // Subscribing to a topic that does not exist fails (no auto-creation): wait for it as for the broker.
+        const { topics } = this.deps.config;
+        const missing = [topics.inference, topics.training, topics.alerts].filter((t) => !existing.has(t));
+        if (missing.length) throw new Error(`topic(s) ${missing.join(', ')} do not exist yet (driftline topics create -c <config>)`);
         this.producer = idempotentProducer(this.kafka);
         await this.producer.connect();
         this.log.info({ brokers: this.deps.config.kafka.brokers }, 'connected to Kafka');
