@@ -23,21 +23,8 @@ export function outDir(sub = ''): string {
 
 // ------------------------------------------------------------------ random data
 
-/** mulberry32: a small deterministic PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function normal(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
+export { mulberry32 as rng, standardNormal as normal } from '../../src/stats/index.js';
+import { mulberry32 as rng, standardNormal as normal } from '../../src/stats/index.js';
 
 export function normals(n: number, seed: number, mean = 0, sd = 1): Float64Array {
   const r = rng(seed);

@@ -7,7 +7,7 @@
  * stay exact. Categorical features keep exact counts per category. Bin edges are frozen from the
  * reference sample: serving data never moves them.
  */
-import { binCounts, proportions, referenceEdgesSorted } from '../stats/index.js';
+import { binCounts, mulberry32, proportions, referenceEdgesSorted } from '../stats/index.js';
 import type { FeatureKind } from './registry.js';
 
 export interface ReferenceFeatureSpec {
@@ -24,18 +24,6 @@ export function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast 32-bit PRNG, plenty for reservoir sampling. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class NumericReference {

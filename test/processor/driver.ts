@@ -106,19 +106,5 @@ export class TestDriver {
   }
 }
 
-/** A deterministic PRNG for test data (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal by Box-Muller. */
-export function normal(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
+/** Deterministic test data: the project's PRNG and normal draws. */
+export { mulberry32 as rng, standardNormal as normal } from '../../src/stats/index.js';
