@@ -490,9 +490,9 @@ export class Runner {
       await this.publish(this.processor.drain());
       await this.commit();
     }).catch(() => undefined);
-    await this.consumer?.disconnect().catch(() => undefined);
-    await this.trainingConsumer?.disconnect().catch(() => undefined);
-    await this.alertsConsumer?.disconnect().catch(() => undefined);
+    // The consumers leave their groups in parallel: one after the other, each waiting out its
+    // fetch, took most of the 15 s shutdown bound.
+    await Promise.all([this.consumer, this.trainingConsumer, this.alertsConsumer].map((c) => c?.disconnect().catch(() => undefined)));
     await this.producer?.disconnect().catch(() => undefined);
     await this.http?.close();
   }
