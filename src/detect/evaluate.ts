@@ -3,7 +3,7 @@
  * and for `driftline compare`. Pure: columns and a frozen reference in, a WindowResult value out.
  */
 import { createHash } from 'node:crypto';
-import { binCounts, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, linf, proportions, psi, wasserstein, wassersteinWeightedSorted, type KllSketch } from '../stats/index.js';
+import { sortFloat64, binCounts, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, linf, proportions, psi, wasserstein, wassersteinWeightedSorted, type KllSketch } from '../stats/index.js';
 import { DEFAULT_QUALITY_RULES, DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
 import type { CategoricalSnapshot, NumericSnapshot, ReferenceSnapshot } from './reference.js';
 
@@ -220,7 +220,7 @@ export function evaluateFeature(
   if (ref.kind === 'numeric' && current.kind === 'numeric') {
     out.count = current.values.length;
     if (current.values.length > 0 && ref.sorted.length > 0) {
-      const cur = current.values.sort();
+      const cur = sortFloat64(current.values);
       let bins: Float64Array | null = null;
       const curBins = () => (bins ??= proportions(binCounts(cur, ref.edges)));
       compute = (m) => numericMetric(m, ref, cur, curBins);

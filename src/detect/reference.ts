@@ -7,7 +7,7 @@
  * stay exact. Categorical features keep exact counts per category. Bin edges are frozen from the
  * reference sample: serving data never moves them.
  */
-import { binCounts, mulberry32, proportions, referenceEdgesSorted } from '../stats/index.js';
+import { binCounts, mulberry32, proportions, referenceEdgesSorted, sortFloat64 } from '../stats/index.js';
 import type { FeatureKind } from './registry.js';
 
 export interface ReferenceFeatureSpec {
@@ -59,7 +59,7 @@ export class NumericReference {
   }
   /** The sample, sorted ascending (a new array). */
   sortedSample(): Float64Array {
-    return this.sample.slice(0, this.kept).sort();
+    return sortFloat64(this.sample.slice(0, this.kept));
   }
 }
 

@@ -27,3 +27,4 @@ export { gammaincP, gammaincQ, chi2Sf, lgamma } from './special.js';
 export { rocAuc } from './auc.js';
 export { KllSketch, ksFromSketch, kllMaxByteSize, KLL_DEFAULT_K, KLL_MAX_K, type KllSortedView } from './kll.js';
 export { mulberry32, standardNormal } from './random.js';
+export { sortFloat64 } from './sort.js';
