@@ -23,8 +23,8 @@ export function sortFloat64(a: Float64Array): Float64Array {
       bits[2 * i] = ~bits[2 * i] >>> 0;
     } else bits[2 * i + 1] = (hi | 0x80000000) >>> 0;
   }
-  let src = bits;
-  let dst = new Uint32Array(n * 2);
+  let src: Uint32Array = bits;
+  let dst: Uint32Array = new Uint32Array(n * 2);
   const count = new Uint32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
     const word = pass < 2 ? 0 : 1;
