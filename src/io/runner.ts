@@ -18,7 +18,7 @@ import type { Config } from '../config.js';
 import { loadTypes, type AvroTypes } from '../codec/schemas.js';
 import type { DriftAlert } from '../detect/alerts.js';
 import { Instrumentation } from '../instrumentation.js';
-import { Processor, type Checkpoint, type Clock, type InRecord, type Outputs } from '../processor.js';
+import { Processor, type Checkpoint, type Clock, type DeadLetter, type InRecord, type Outputs } from '../processor.js';
 import { CoPartitionedAssigner, createKafka, idempotentProducer } from './kafka.js';
 import { startHttp, type HttpEndpoint } from './http.js';
 import { SchemaRegistryClient, resolveSchemaIds, unknownSchemaIds } from './registry.js';
@@ -40,6 +40,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SESSION_TIMEOUT_MS = Number(process.env.DRIFTLINE_SESSION_TIMEOUT_MS) || 30_000;
 /** Fetch size per partition (kafkajs default 1 MB); DRIFTLINE_MAX_BYTES_PER_PARTITION makes batches smaller. */
 const MAX_BYTES_PER_PARTITION = Number(process.env.DRIFTLINE_MAX_BYTES_PER_PARTITION) || 0;
+
+/** Bytes per produce request: a quarter of the broker's default message.max.bytes. */
+const SEND_CHUNK_BYTES = 256 * 1024;
+/** A dead letter's value larger than this is cut (the broker would refuse it); its headers say so. */
+const DEAD_LETTER_MAX_VALUE_BYTES = 768 * 1024;
+
+function deadLetterMessage(d: DeadLetter): { key: Buffer | null; value: Buffer | null; headers: Record<string, string | Buffer> } {
+  if (!d.value || d.value.length <= DEAD_LETTER_MAX_VALUE_BYTES) return { key: d.key, value: d.value, headers: d.headers };
+  return {
+    key: d.key,
+    value: d.value.subarray(0, DEAD_LETTER_MAX_VALUE_BYTES),
+    headers: { ...d.headers, 'driftline.value.truncated': String(d.value.length) },
+  };
+}
 
 function toRecord(topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): InRecord {
   const headers: Record<string, Buffer | string | undefined> = {};
@@ -328,7 +342,7 @@ export class Runner {
           this.labelOffsets.set(partition, Number(m.offset) + 1);
         }
         await this.publish(this.processor.drain());
-        await this.commit();
+        await this.commitIfDue();
       });
       await heartbeat();
       return;
@@ -346,7 +360,7 @@ export class Runner {
         resolveOffset(m.offset);
       }
       await this.publish(this.processor.drain());
-      await this.commit();
+      await this.commitIfDue();
     });
     await heartbeat();
   }
@@ -401,6 +415,20 @@ export class Runner {
    */
   private readonly labelOffsets = new Map<number, number>();
   private readonly labelCommitted = new Map<number, number>();
+
+  private lastCommitAt = 0;
+
+  /**
+   * After a batch: commits at most once per tick interval (the ticker and shutdown commit too), so
+   * that a stream of small batches does not wait for a commit round trip each. Publishing still
+   * happens before every commit; a crash replays a little more, with identical outputs.
+   */
+  private async commitIfDue(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - this.lastCommitAt < this.deps.config.processor.tickIntervalMs) return;
+    this.lastCommitAt = now;
+    await this.commit();
+  }
 
   /** Commits, per assigned partition, the offset open windows still need, with its checkpoint. */
   private async commit(): Promise<void> {
@@ -467,13 +495,33 @@ export class Runner {
 
   private async send(out: Outputs): Promise<void> {
     const { topics } = this.deps.config;
-    const topicMessages = [];
-    if (out.results.length) topicMessages.push({ topic: topics.results, messages: out.results.map((r) => ({ key: r.key, value: this.types.windowResult.toBuffer(r.value), headers: { 'driftline.result_id': r.value.result_id } })) });
-    if (out.alerts.length) topicMessages.push({ topic: topics.alerts, messages: out.alerts.map((a) => ({ key: a.key, value: this.types.driftAlert.toBuffer(a.value), headers: { 'driftline.alert_id': a.value.alert_id } })) });
-    if (out.performance.length) topicMessages.push({ topic: topics.performance, messages: out.performance.map((r) => ({ key: r.key, value: this.types.performanceResult.toBuffer(r.value), headers: { 'driftline.result_id': r.value.result_id } })) });
-    if (out.deadLetters.length) topicMessages.push({ topic: topics.deadLetter, messages: out.deadLetters.map((d) => ({ key: d.key, value: d.value, headers: d.headers })) });
-    if (topicMessages.length === 0) return;
-    await this.producer.sendBatch({ topicMessages, acks: -1 });
+    type Msg = { key: string | Buffer | null; value: Buffer | null; headers: Record<string, string | Buffer> };
+    const all: { topic: string; messages: Msg[] }[] = [];
+    if (out.results.length) all.push({ topic: topics.results, messages: out.results.map((r) => ({ key: r.key, value: this.types.windowResult.toBuffer(r.value), headers: { 'driftline.result_id': r.value.result_id } })) });
+    if (out.alerts.length) all.push({ topic: topics.alerts, messages: out.alerts.map((a) => ({ key: a.key, value: this.types.driftAlert.toBuffer(a.value), headers: { 'driftline.alert_id': a.value.alert_id } })) });
+    if (out.performance.length) all.push({ topic: topics.performance, messages: out.performance.map((r) => ({ key: r.key, value: this.types.performanceResult.toBuffer(r.value), headers: { 'driftline.result_id': r.value.result_id } })) });
+    if (out.deadLetters.length) all.push({ topic: topics.deadLetter, messages: out.deadLetters.map((d) => deadLetterMessage(d)) });
+    if (all.length === 0) return;
+    // Requests stay well under the broker's default message.max.bytes (1 MiB per record batch):
+    // thousands of dead letters at once would otherwise be refused as one oversized batch.
+    let chunk: { topic: string; messages: Msg[] }[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.length) await this.producer.sendBatch({ topicMessages: chunk, acks: -1 });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const t of all) {
+      for (const m of t.messages) {
+        const size = (m.value?.length ?? 0) + (typeof m.key === 'string' ? m.key.length : m.key?.length ?? 0) + 64;
+        if (bytes + size > SEND_CHUNK_BYTES) await flush();
+        const last = chunk[chunk.length - 1];
+        if (last && last.topic === t.topic) last.messages.push(m);
+        else chunk.push({ topic: t.topic, messages: [m] });
+        bytes += size;
+      }
+    }
+    await flush();
     for (const a of out.alerts) this.obs.alertPublished(a.value);
   }
 
