@@ -11,7 +11,7 @@
  * 4. On SIGTERM/SIGINT: stop fetching, publish what is pending, commit, disconnect.
  */
 import { randomUUID } from 'node:crypto';
-import { type Consumer, type EachBatchPayload, type Kafka, type Producer, type IHeaders } from 'kafkajs';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer, type IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
@@ -176,7 +176,7 @@ export class Runner {
         const { topics } = this.deps.config;
         const missing = [topics.inference, topics.training, topics.alerts].filter((t) => !existing.has(t));
         if (missing.length) throw new Error(`topic(s) ${missing.join(', ')} do not exist yet (driftline topics create -c <config>)`);
-        this.producer = idempotentProducer(this.kafka);
+        this.producer = this.newProducer();
         await this.producer.connect();
         this.log.info({ brokers: this.deps.config.kafka.brokers }, 'connected to Kafka');
         return;
@@ -423,9 +423,22 @@ export class Runner {
    * that a stream of small batches does not wait for a commit round trip each. Publishing still
    * happens before every commit; a crash replays a little more, with identical outputs.
    */
+  /**
+   * The output producer: idempotent; with kafka.transactions also transactional, with an id of
+   * its own per process (see the README on what that does and does not fence).
+   */
+  private newProducer(): Producer {
+    if (!this.deps.config.kafka.transactions) return idempotentProducer(this.kafka);
+    this.transactionalId ??= `${this.deps.config.kafka.clientId}-${this.deps.config.kafka.groupId}-${randomUUID()}`;
+    return this.kafka.producer({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 } });
+  }
+  private transactionalId: string | null = null;
+
   private async commitIfDue(): Promise<void> {
     const now = this.deps.clock.now();
-    if (now - this.lastCommitAt < this.deps.config.processor.tickIntervalMs) return;
+    // With transactions, outputs go out only with a commit: commit whenever there are any.
+    const outputsWaiting = this.deps.config.kafka.transactions && this.hasPending();
+    if (!outputsWaiting && now - this.lastCommitAt < this.deps.config.processor.tickIntervalMs) return;
     this.lastCommitAt = now;
     await this.commit();
   }
@@ -436,7 +449,8 @@ export class Runner {
     const topic = this.deps.config.topics.inference;
     const offsets: { topic: string; partition: number; offset: string; metadata: string }[] = [];
     // Never commit while outputs wait for their acknowledgement: the commit would cover them.
-    if (this.hasPending()) return;
+    // (With transactions the outputs and the offsets go together, below.)
+    if (this.hasPending() && !this.deps.config.kafka.transactions) return;
     const keys = new Map<number, string>();
     for (const p of this.assigned) {
       if (!this.assignment.has(p)) continue; // revoked: its new owner commits it
@@ -452,6 +466,11 @@ export class Runner {
       if (this.labelCommitted.get(p) === next) continue;
       offsets.push({ topic: this.deps.config.topics.labels, partition: p, offset: String(next), metadata: '' });
       this.labelCommitted.set(p, next);
+    }
+    if (this.deps.config.kafka.transactions) {
+      await this.commitTransaction(offsets);
+      for (const [p, key] of keys) this.lastCommitted.set(p, key);
+      return;
     }
     if (offsets.length === 0) return;
     await this.consumer.commitOffsets(offsets);
@@ -472,6 +491,7 @@ export class Runner {
     if (this.pending) for (const k of Object.keys(out) as (keyof Outputs)[]) (this.pending[k] as unknown[]).push(...(out[k] as unknown[]));
     else this.pending = out;
     if (!this.hasPending()) return;
+    if (this.deps.config.kafka.transactions) return; // sent with the offsets, in commitTransaction
     for (let attempt = 1, delay = 300; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
       try {
         await this.send(this.pending!);
@@ -481,7 +501,7 @@ export class Runner {
         this.log.warn({ attempt, err: (err as Error).message }, `publishing outputs failed (attempt ${attempt}); retrying in ${delay} ms with a new producer`);
         if (this.stopping && attempt >= 2) throw err;
         const old = this.producer;
-        this.producer = idempotentProducer(this.kafka);
+        this.producer = this.newProducer();
         await old.disconnect().catch(() => undefined);
         await sleep(delay);
         await this.producer.connect().catch(() => undefined);
@@ -493,7 +513,35 @@ export class Runner {
     return this.pending !== null && Object.values(this.pending).some((v) => Array.isArray(v) && v.length > 0);
   }
 
-  private async send(out: Outputs): Promise<void> {
+  /**
+   * kafka.transactions: the pending outputs and the offsets in one Kafka transaction, so that a
+   * consumer reading with isolation.level=read_committed sees results and alerts exactly when the
+   * input that caused them is committed. On failure the transaction is aborted and everything is
+   * tried again with the next commit (the outputs stay pending).
+   */
+  private async commitTransaction(offsets: { topic: string; partition: number; offset: string; metadata: string }[]): Promise<void> {
+    if (!this.hasPending() && offsets.length === 0) return;
+    const txn = await this.producer.transaction();
+    try {
+      if (this.pending) await this.send(this.pending, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 }));
+      if (offsets.length) {
+        const byTopic = new Map<string, { partition: number; offset: string; metadata: string }[]>();
+        for (const o of offsets) (byTopic.get(o.topic) ?? byTopic.set(o.topic, []).get(o.topic)!).push({ partition: o.partition, offset: o.offset, metadata: o.metadata });
+        await txn.sendOffsets({ consumerGroupId: this.deps.config.kafka.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      }
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      for (const o of offsets) if (o.topic === this.deps.config.topics.labels) this.labelCommitted.delete(o.partition);
+      throw err;
+    }
+    const sent = this.pending;
+    this.pending = null;
+    for (const a of sent?.alerts ?? []) this.obs.alertPublished(a.value);
+    if (offsets.length) this.obs.offsetsCommitted(offsets.length);
+  }
+
+  private async send(out: Outputs, sendBatch?: (topicMessages: { topic: string; messages: { key: string | Buffer | null; value: Buffer | null; headers: Record<string, string | Buffer> }[] }[]) => Promise<unknown>): Promise<void> {
     const { topics } = this.deps.config;
     type Msg = { key: string | Buffer | null; value: Buffer | null; headers: Record<string, string | Buffer> };
     const all: { topic: string; messages: Msg[] }[] = [];
@@ -507,7 +555,7 @@ export class Runner {
     let chunk: { topic: string; messages: Msg[] }[] = [];
     let bytes = 0;
     const flush = async () => {
-      if (chunk.length) await this.producer.sendBatch({ topicMessages: chunk, acks: -1 });
+      if (chunk.length) await (sendBatch ? sendBatch(chunk) : this.producer.sendBatch({ topicMessages: chunk, acks: -1 }));
       chunk = [];
       bytes = 0;
     };
@@ -522,7 +570,7 @@ export class Runner {
       }
     }
     await flush();
-    for (const a of out.alerts) this.obs.alertPublished(a.value);
+    if (!sendBatch) for (const a of out.alerts) this.obs.alertPublished(a.value);
   }
 
   /**
