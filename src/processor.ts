@@ -28,7 +28,8 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
-export type Headers = Record<string, Buffer | string | undefined>;
+/** Kafka record headers; a header sent several times arrives as an array (kafkajs). */
+export type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
 export interface InRecord {
   topic: string;
@@ -667,7 +668,7 @@ export class Processor {
     if (!(err instanceof RejectedMessageError)) this.obs.log.processor.error({ err }, 'unexpected error while decoding a message; rejecting it');
     this.obs.eventRejected(rec.topic, reason, message, { partition: rec.partition, offset: rec.offset });
     const headers: Record<string, string | Buffer> = {};
-    for (const [k, val] of Object.entries(rec.headers ?? {})) if (val !== undefined) headers[k] = val;
+    for (const [k, val] of Object.entries(rec.headers ?? {})) if (val !== undefined) headers[k] = Array.isArray(val) ? val[0] : val;
     headers['driftline.reason'] = reason;
     headers['driftline.error'] = message;
     headers['driftline.source.topic'] = rec.topic;

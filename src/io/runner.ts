@@ -55,10 +55,9 @@ function deadLetterMessage(d: DeadLetter): { key: Buffer | null; value: Buffer |
   };
 }
 
+/** A consumed message as the processor takes it; headers are passed as they are (only dead letters read them). */
 function toRecord(topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): InRecord {
-  const headers: Record<string, Buffer | string | undefined> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = Array.isArray(v) ? v[0] : v;
-  return { topic, partition, offset: m.offset, key: m.key, value: m.value, headers };
+  return { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
 }
 
 export class Runner {
