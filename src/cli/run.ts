@@ -12,7 +12,7 @@ import { systemClock } from '../processor.js';
 import { loadWriterSchemas } from '../codec/writers.js';
 
 /** Paths pino blanks out wherever they appear in a log line. */
-export const REDACT_PATHS = ['password', '*.password', 'sasl.password', 'kafka.sasl.password', 'ssl.key', '*.key', 'authorization', '*.authorization'];
+export const REDACT_PATHS = ['password', '*.password', '*.*.password', '*.*.*.password', 'ssl.key', '*.ssl.key', '*.*.ssl.key', 'authorization', '*.authorization', '*.*.authorization'];
 
 export function makeLogger(config: Pick<Config, 'logLevel'>) {
   return pino({ level: config.logLevel, base: { service: 'driftline' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });

@@ -181,7 +181,9 @@ export class Runner {
         return;
       } catch (err) {
         await admin.disconnect().catch(() => undefined);
-        this.log.warn({ attempt, retryInMs: delay, err: (err as Error).message }, `cannot reach Kafka at ${this.deps.config.kafka.brokers.join(',')} (attempt ${attempt}); retrying in ${delay} ms`);
+        const authFailed = /SASL|authenticat/i.test((err as Error).name + ' ' + (err as Error).message);
+        const what = authFailed ? `Kafka at ${this.deps.config.kafka.brokers.join(',')} rejected the credentials (check kafka.sasl: mechanism, username and the password source)` : `cannot reach Kafka at ${this.deps.config.kafka.brokers.join(',')}`;
+        this.log.warn({ attempt, retryInMs: delay, err: (err as Error).message }, `${what} (attempt ${attempt}); retrying in ${delay} ms`);
         await sleep(delay);
         delay = Math.min(delay * 2, 30_000);
       }

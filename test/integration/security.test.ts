@@ -235,6 +235,7 @@ describe('SASL: a wrong password', () => {
     expect(retries[0].level).toBe(40);
     expect(retries[0].err).toMatch(/SASL SCRAM SHA256 authentication failed/);
     expect(retries[1].retryInMs).toBeGreaterThan(retries[0].retryInMs);
+    expect(p.log.some((l) => l.includes('rejected the credentials'))).toBe(true);
     expect(p.log.some((l) => l.includes('connected to Kafka'))).toBe(false);
 
     p.child.kill('SIGTERM');
