@@ -9,7 +9,7 @@
  */
 
 // Below this the built-in sort wins (the 65,536-entry digit counts cost more than they save).
-const RADIX_MIN = 150_000;
+const RADIX_MIN = 30_000;
 
 export function sortFloat64(a: Float64Array): Float64Array {
   const n = a.length;
