@@ -41,6 +41,10 @@ const SESSION_TIMEOUT_MS = Number(process.env.DRIFTLINE_SESSION_TIMEOUT_MS) || 3
 /** Fetch size per partition (kafkajs default 1 MB); DRIFTLINE_MAX_BYTES_PER_PARTITION makes batches smaller. */
 const MAX_BYTES_PER_PARTITION = Number(process.env.DRIFTLINE_MAX_BYTES_PER_PARTITION) || 0;
 
+/** Shutdown steps are bounded so that the whole stays within the CLI's 15 s limit. */
+const STOP_FLUSH_MS = 7_000;
+const STOP_DISCONNECT_MS = 3_500;
+
 /** Bytes per produce request: a quarter of the broker's default message.max.bytes. */
 const SEND_CHUNK_BYTES = 256 * 1024;
 /** A dead letter's value larger than this is cut (the broker would refuse it); its headers say so. */
@@ -574,6 +578,20 @@ export class Runner {
     if (!sendBatch) for (const a of out.alerts) this.obs.alertPublished(a.value);
   }
 
+  /** Waits for `task` at most `ms`; on timeout or failure logs and goes on. */
+  private async bounded(what: string, ms: number, task: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+    try {
+      const r = await Promise.race([task.then(() => 'done' as const), timeout]);
+      if (r === 'timeout') this.log.warn({ ms }, `${what} took longer than ${ms} ms; going on (uncommitted work is replayed by the next owner)`);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, `${what} failed; going on (uncommitted work is replayed by the next owner)`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /**
    * Stops fetching, publishes what is pending, commits and disconnects. Batches that arrive after
    * the stop began are left unprocessed (and uncommitted): the next owner reads them.
@@ -583,14 +601,17 @@ export class Runner {
     this.stopping = true;
     this.setReady(false, 'shutting down');
     if (this.ticker) clearInterval(this.ticker);
-    await this.serialize(async () => {
+    // Each step is bounded, so that a commit retried through a rebalance, or a restore in progress,
+    // cannot hold shutdown past its limit; whatever did not get committed is replayed by the next
+    // owner of the partitions (identical outputs).
+    await this.bounded('publishing and committing before shutdown', STOP_FLUSH_MS, this.serialize(async () => {
       await this.publish(this.processor.drain());
       await this.commit();
-    }).catch(() => undefined);
+    }));
     // The consumers leave their groups in parallel: one after the other, each waiting out its
     // fetch, took most of the 15 s shutdown bound.
-    await Promise.all([this.consumer, this.trainingConsumer, this.alertsConsumer].map((c) => c?.disconnect().catch(() => undefined)));
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.bounded('leaving the consumer groups', STOP_DISCONNECT_MS, Promise.all([this.consumer, this.trainingConsumer, this.alertsConsumer].map((c) => c?.disconnect().catch(() => undefined))));
+    await this.bounded('closing the producer', STOP_DISCONNECT_MS, this.producer?.disconnect() ?? Promise.resolve());
     await this.http?.close();
   }
 }
