@@ -8,7 +8,7 @@
  * WindowResults deduplicated by result_id, and the DriftAlerts by alert_id, must be equal.
  *
  * The test runs its own broker (deploy/kafka/kafka.sh, port DRIFTLINE_FAULTS_KAFKA_PORT, default
- * 39292) because it restarts it.
+ * 28292: below the ephemeral port range 32768-60999, so no client socket can hold it) because it restarts it.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import { createKafka, createTopics } from '../../src/io/kafka.js';
 import { normal, rng } from '../processor/driver.js';
 import { httpStatus, kafkaClient, kafkaSh, readToEnd, sleep, startDriftline, waitFor, writeConfig, type Proc } from './support/driftline.js';
 
-const PORT = Number(process.env.DRIFTLINE_FAULTS_KAFKA_PORT ?? 39292);
+const PORT = Number(process.env.DRIFTLINE_FAULTS_KAFKA_PORT ?? 28292);
 const BROKERS = [`127.0.0.1:${PORT}`];
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 1, 2);

@@ -4,7 +4,7 @@
  *    src/cli/run.ts (the measured time is printed); after a restart no window result is missing or
  *    different;
  *  - broker down at start: /readyz is 503 and the process stays alive; once a broker appears on that
- *    port (deploy/kafka/kafka.sh, port DRIFTLINE_DOWN_KAFKA_PORT, default 39192) it connects,
+ *    port (deploy/kafka/kafka.sh, port DRIFTLINE_DOWN_KAFKA_PORT, default 28192, below the ephemeral port range) it connects,
  *    processes, and /readyz is 200.
  */
 import { randomUUID } from 'node:crypto';
@@ -108,7 +108,7 @@ describe('driftline run: graceful shutdown', () => {
 });
 
 describe('driftline run: broker down at start', () => {
-  const PORT = Number(process.env.DRIFTLINE_DOWN_KAFKA_PORT ?? 39192);
+  const PORT = Number(process.env.DRIFTLINE_DOWN_KAFKA_PORT ?? 28192);
   afterAll(async () => {
     await kafkaSh(PORT, 'stop');
   });
