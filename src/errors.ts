@@ -38,13 +38,6 @@ export class RejectedMessageError extends DriftlineError {
   }
 }
 
-/** A statistic that cannot be computed on its input (an empty sample, say). */
-export class StatsInputError extends DriftlineError {
-  constructor(message: string) {
-    super('STATS_INPUT', message);
-  }
-}
-
 /** An input file that cannot be read; names the file, and where known the line and column. */
 export class FileInputError extends DriftlineError {
   constructor(readonly file: string, message: string, readonly line?: number, readonly column?: string) {

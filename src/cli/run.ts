@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig, type Config } from '../config.js';
-import { describeSpec, formatDuration } from '../window/spec.js';
+import { describeSpec, formatDurationMs } from '../window/spec.js';
 import { createKafka, createTopics } from '../io/kafka.js';
 import { Runner } from '../io/runner.js';
 import { systemClock } from '../processor.js';
@@ -63,9 +63,9 @@ export function registerRun(program: Command): void {
       const config = loadConfig(opts.config);
       const lines = [`${opts.config} is valid.`, `Kafka: ${config.kafka.brokers.join(', ')} (group ${config.kafka.groupId})`, `Topics: inference ${config.topics.inference}, training ${config.topics.training}, results ${config.topics.results}, alerts ${config.topics.alerts}, dead letters ${config.topics.deadLetter}`, `Metrics: http://${config.metrics.host}:${config.metrics.port}/metrics`];
       for (const m of config.models) {
-        lines.push(`Model ${m.id}: ${describeSpec(m.window)}, idle ${formatDuration(m.window.idleMs)}, reference: ${m.reference.source === 'training' ? 'training data' : m.reference.source === 'baseline' ? `first ${m.reference.windows} serving window(s)` : 'previous window'}, ${m.features.length} feature(s): ${m.features.map((f) => `${f.name} (${f.kind}${f.role === 'prediction' ? ', prediction' : ''})`).join(', ')}`);
+        lines.push(`Model ${m.id}: ${describeSpec(m.window)}, idle ${formatDurationMs(m.window.idleMs)}, reference: ${m.reference.source === 'training' ? 'training data' : m.reference.source === 'baseline' ? `first ${m.reference.windows} serving window(s)` : 'previous window'}, ${m.features.length} feature(s): ${m.features.map((f) => `${f.name} (${f.kind}${f.role === 'prediction' ? ', prediction' : ''})`).join(', ')}`);
         lines.push(`  rules: ${m.rules ? m.rules.map((r) => `${r.feature} ${r.metric} ${r.threshold}`).join('; ') : 'defaults (numeric: psi >= 0.25; categorical: linf >= 0.1; all: missing_rate >= 0.2; categorical: unseen_categories >= 0.05; dataset drift share >= ' + m.datasetDrift.share + ')'}`);
-        if (m.performance) lines.push(`  performance: ${m.performance.task}, label horizon ${formatDuration(m.performance.horizonMs)}${m.performance.rules.length ? `, rules: ${m.performance.rules.map((r) => `${r.metric} ${r.threshold}`).join('; ')}` : ''}`);
+        if (m.performance) lines.push(`  performance: ${m.performance.task}, label horizon ${formatDurationMs(m.performance.horizonMs)}${m.performance.rules.length ? `, rules: ${m.performance.rules.map((r) => `${r.metric} ${r.threshold}`).join('; ')}` : ''}`);
       }
       process.stdout.write(`${lines.join('\n')}\n`);
     });

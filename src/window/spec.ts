@@ -79,7 +79,7 @@ export function windowSpecFromText(opts: { size: string; advance?: string; grace
 }
 
 /** A duration for people: the largest unit that divides it (`90m` stays `90m`, `3600000` is `1h`). */
-export function formatDuration(ms: number): string {
+export function formatDurationMs(ms: number): string {
   for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
@@ -87,8 +87,8 @@ export function formatDuration(ms: number): string {
 }
 
 export function describeSpec(spec: WindowSpec): string {
-  if (spec.kind === 'calendar') return `calendar ${spec.unit} (UTC), grace ${formatDuration(spec.graceMs)}`;
+  if (spec.kind === 'calendar') return `calendar ${spec.unit} (UTC), grace ${formatDurationMs(spec.graceMs)}`;
   return spec.advanceMs === spec.sizeMs
-    ? `tumbling ${formatDuration(spec.sizeMs)}, grace ${formatDuration(spec.graceMs)}`
-    : `hopping ${formatDuration(spec.sizeMs)} every ${formatDuration(spec.advanceMs)}, grace ${formatDuration(spec.graceMs)}`;
+    ? `tumbling ${formatDurationMs(spec.sizeMs)}, grace ${formatDurationMs(spec.graceMs)}`
+    : `hopping ${formatDurationMs(spec.sizeMs)} every ${formatDurationMs(spec.advanceMs)}, grace ${formatDurationMs(spec.graceMs)}`;
 }

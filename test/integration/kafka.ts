@@ -94,6 +94,10 @@ export interface ConsumeOptions {
   idleMs?: number;
   /** Hard limit for the whole call. Default 60 000 ms. Returns what arrived so far. */
   timeoutMs?: number;
+  /** Stop as soon as this holds for the number of messages so far (no idle stop then). */
+  until?: (count: number) => boolean;
+  /** A client to use (e.g. one made from a driftline config) instead of one for `brokerList`. */
+  client?: Kafka;
 }
 
 /**
@@ -110,7 +114,7 @@ export async function consumeAll(
 ): Promise<ConsumedMessage[]> {
   const idleMs = opts.idleMs ?? 3_000;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const consumer = kafkaClient(brokerList, 'driftline-test-consumer').consumer({
+  const consumer = (opts.client ?? kafkaClient(brokerList, 'driftline-test-consumer')).consumer({
     groupId: `driftline-test-${randomBytes(6).toString('hex')}`,
     // Short timings so a one-off consumer joins and leaves quickly.
     sessionTimeout: 10_000,
@@ -154,8 +158,9 @@ export async function consumeAll(
     for (;;) {
       const now = Date.now();
       if (opts.expected !== undefined && messages.length >= opts.expected) break;
+      if (opts.until && opts.until(messages.length)) break;
       if (now - started >= timeoutMs) break;
-      if (opts.expected === undefined && joinedAt !== null && now - Math.max(joinedAt, lastMessageAt) >= idleMs) break;
+      if (opts.expected === undefined && !opts.until && joinedAt !== null && now - Math.max(joinedAt, lastMessageAt) >= idleMs) break;
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
@@ -166,26 +171,10 @@ export async function consumeAll(
 
 /**
  * Reads a topic from the beginning with a fresh group until `until(count)` holds or the timeout
- * passes (then returns what it has).
+ * passes (then returns what it has): consumeAll with a driftline client, as key, value bytes and
+ * headers.
  */
-export async function readTopic(kafka: import('kafkajs').Kafka, topic: string, until: (n: number) => boolean, timeoutMs = 60_000) {
-  const consumer = kafka.consumer({ groupId: `reader-${Math.random().toString(36).slice(2)}` });
-  const out: { key: string | null; value: Buffer; headers: Record<string, string> }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      out.push({ key: message.key?.toString() ?? null, value: message.value!, headers });
-      if (until(out.length)) done();
-    },
-  });
-  const timer = setTimeout(done, timeoutMs);
-  await finished;
-  clearTimeout(timer);
-  await consumer.disconnect();
-  return out;
+export async function readTopic(kafka: Kafka, topic: string, until: (n: number) => boolean, timeoutMs = 60_000) {
+  const messages = await consumeAll([], topic, { client: kafka, until, timeoutMs });
+  return messages.map((m) => ({ key: m.key, value: m.valueBuffer!, headers: m.headers }));
 }
