@@ -342,7 +342,12 @@ format_storage() {
   mkdir -p "$KAFKA_DATA_DIR"
   local cluster_id out
   # The cluster id is 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints).
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # Like Kafka's own Uuid.randomUuid, never one starting with '-': the tool's argument parser
+  # would read it as an option ("--cluster-id: expected one argument"), 1 start in 64.
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   # shellcheck disable=SC2046
   local scram=()
   if [[ -n "$KAFKA_SECURITY" ]]; then
