@@ -11,7 +11,7 @@ import { EventDecoder, EventView } from '../../src/codec/event.js';
 import { loadTypes } from '../../src/codec/schemas.js';
 import { parseConfig } from '../../src/config.js';
 import { Instrumentation } from '../../src/instrumentation.js';
-import { Processor } from '../../src/processor.js';
+import { Processor, type Outputs } from '../../src/processor.js';
 import { configYaml, inferenceBodies, now, outDir, progress, rawConfig, REPO_ROOT, sleep, topicNames, trainingBodies, type Bodies, type Topics } from '../lib/common.js';
 import { bareConsume, createTopics, freePort, kafka, produceBodies, produceMessages, scrape } from '../lib/kafka.js';
 import { formatProfile, summarizeProfile } from '../lib/profile.js';
@@ -41,7 +41,7 @@ export function perWindowFor(n: number): number {
 }
 
 /** Avro decoding alone, into one reused EventView. */
-function decodeOnly(bodies: Bodies): number {
+export function decodeOnly(bodies: Bodies): number {
   const types = loadTypes();
   const dec = new EventDecoder('inference', types.inference, new Map());
   const view = new EventView();
@@ -52,8 +52,11 @@ function decodeOnly(bodies: Bodies): number {
   return bodies.length / ((now() - t0) / 1000);
 }
 
-/** processInference alone (in memory): training reference first, then every event in topic order. */
-function processOnly(bodies: Bodies, training: { key: string; value: Buffer }[], topics: Topics): { eps: number; windows: number } {
+/**
+ * processInference alone (in memory): training reference first, then every event in topic order.
+ * `onOutputs` (optional) sees every drained batch of outputs, e.g. to digest the results.
+ */
+export function processOnly(bodies: Bodies, training: { key: string; value: Buffer }[], topics: Topics, onOutputs?: (o: Outputs) => void): { eps: number; windows: number } {
   const config = parseConfig(rawConfig({ brokers: '127.0.0.1:1', groupId: 'x', topics, models: MODELS }));
   const registry = new Registry();
   const obs = new Instrumentation(pino({ level: 'silent' }), registry, { defaultMetrics: false });
@@ -66,10 +69,16 @@ function processOnly(bodies: Bodies, training: { key: string; value: Buffer }[],
   for (let i = 0; i < bodies.length; i++) {
     const part = bodies.modelOf[i] % PARTITIONS;
     p.processInference({ topic: topics.inference, partition: part, offset: String(offsets[part]++), key: null, value: bodies.body(i) });
-    if ((i & 1023) === 0) windows += p.drain().results.length;
+    if ((i & 1023) === 0) {
+      const o = p.drain();
+      windows += o.results.length;
+      onOutputs?.(o);
+    }
   }
   const ms = now() - t0;
-  windows += p.drain().results.length;
+  const o = p.drain();
+  windows += o.results.length;
+  onOutputs?.(o);
   return { eps: bodies.length / (ms / 1000), windows };
 }
 
