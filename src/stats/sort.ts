@@ -1,63 +1,90 @@
 /**
- * Sorting Float64Array values ascending, faster than the built-in comparison sort for large
- * arrays: a least-significant-digit radix sort on the IEEE-754 bit patterns, 16 bits per pass
- * (4 passes), after flipping the bits so that unsigned order equals numeric order (negative
- * numbers: all bits flipped; positive: the sign bit flipped). The same order as
- * `Float64Array.prototype.sort` for finite values and ±Infinity, except that -0 sorts before +0
- * (the built-in sort keeps their input order; they compare equal either way). NaN is not allowed.
+ * Sorting Float64Array values ascending, faster than the built-in comparison sort from a few
+ * thousand values on: a least-significant-digit radix sort on the high 32 bits of the IEEE-754 bit
+ * patterns (digits of 10, 11 and 11 bits: 3 passes), moving whole doubles, then a fix-up of each
+ * run of values that share their high 32 bits (sign, exponent and 20 mantissa bits; short runs by
+ * insertion, long runs by the built-in sort). The digits are read from the bits flipped so that
+ * unsigned order equals numeric order (negative numbers: all bits flipped; positive: the sign bit
+ * flipped). A pass whose digit is the same for every value is skipped.
+ *
+ * The same order as `Float64Array.prototype.sort` for finite values and ±Infinity: the result is
+ * the same array of values, bit for bit (-0 sorts before +0, as there). NaN is not allowed.
  * Sorts in place and returns the array.
  */
 
-// Below this the built-in sort wins (the 65,536-entry digit counts cost more than they save).
-const RADIX_MIN = 30_000;
+// Below this the built-in sort wins (measured: the 4,096 digit counts cost more than they save).
+const RADIX_MIN = 3_000;
+// Runs of equal high words up to this length are fixed by insertion; longer ones by the built-in sort.
+const INSERTION_MAX = 32;
+
+const D0 = 1 << 10;
+const D1 = 1 << 11;
+const D2 = 1 << 11;
 
 export function sortFloat64(a: Float64Array): Float64Array {
   const n = a.length;
   if (n < RADIX_MIN) return a.sort();
-  const bits = new Uint32Array(a.buffer, a.byteOffset, n * 2);
-  // Keys: 64-bit unsigned order-preserving transform, as (hi, lo) 32-bit halves (little-endian).
+  const aw = new Uint32Array(a.buffer, a.byteOffset, n * 2);
+  const tmp = new Float64Array(n);
+  const tw = new Uint32Array(tmp.buffer, 0, n * 2);
+  const c0 = new Int32Array(D0);
+  const c1 = new Int32Array(D1);
+  const c2 = new Int32Array(D2);
   for (let i = 0; i < n; i++) {
-    const hi = bits[2 * i + 1];
-    if (hi & 0x80000000) {
-      bits[2 * i + 1] = ~hi >>> 0;
-      bits[2 * i] = ~bits[2 * i] >>> 0;
-    } else bits[2 * i + 1] = (hi | 0x80000000) >>> 0;
+    const hi = aw[2 * i + 1];
+    const k = hi ^ ((hi >> 31) | 0x80000000);
+    c0[k & 0x3ff]++;
+    c1[(k >>> 10) & 0x7ff]++;
+    c2[k >>> 21]++;
   }
-  let src: Uint32Array = bits;
-  let dst: Uint32Array = new Uint32Array(n * 2);
-  const count = new Uint32Array(65536);
-  for (let pass = 0; pass < 4; pass++) {
-    const word = pass < 2 ? 0 : 1;
-    const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(src[2 * i + word] >>> shift) & 0xffff]++;
-    // Skip a pass whose digit is the same everywhere (common for the high bits).
-    if (count[(src[word] >>> shift) & 0xffff] === n) continue;
+  // digit of the first value: a pass is needed unless every value has it
+  const h0 = aw[1] ^ ((aw[1] >> 31) | 0x80000000);
+  let src = a;
+  let srcW = aw;
+  let dst = tmp;
+  let dstW = tw;
+  for (let pass = 0; pass < 3; pass++) {
+    const count = pass === 0 ? c0 : pass === 1 ? c1 : c2;
+    const shift = pass === 0 ? 0 : pass === 1 ? 10 : 21;
+    const mask = pass === 0 ? 0x3ff : 0x7ff;
+    if (count[(h0 >>> shift) & mask] === n) continue;
     let sum = 0;
-    for (let d = 0; d < 65536; d++) {
+    for (let d = 0; d < count.length; d++) {
       const c = count[d];
       count[d] = sum;
       sum += c;
     }
     for (let i = 0; i < n; i++) {
-      const lo = src[2 * i];
-      const hi = src[2 * i + 1];
-      const pos = count[((word ? hi : lo) >>> shift) & 0xffff]++;
-      dst[2 * pos] = lo;
-      dst[2 * pos + 1] = hi;
+      const hi = srcW[2 * i + 1];
+      const k = hi ^ ((hi >> 31) | 0x80000000);
+      dst[count[(k >>> shift) & mask]++] = src[i];
     }
     const t = src;
     src = dst;
     dst = t;
+    const tw2 = srcW;
+    srcW = dstW;
+    dstW = tw2;
   }
-  if (src !== bits) bits.set(src);
-  for (let i = 0; i < n; i++) {
-    const hi = bits[2 * i + 1];
-    if (hi & 0x80000000) bits[2 * i + 1] = (hi & 0x7fffffff) >>> 0;
-    else {
-      bits[2 * i + 1] = ~hi >>> 0;
-      bits[2 * i] = ~bits[2 * i] >>> 0;
+  if (src !== a) a.set(src);
+  // Values with equal high words are adjacent now, in input order: sort each such run.
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n && aw[2 * i + 1] === aw[2 * i - 1]) continue;
+    const len = i - start;
+    if (len > INSERTION_MAX) a.subarray(start, i).sort();
+    else if (len > 1) {
+      for (let p = start + 1; p < i; p++) {
+        const x = a[p];
+        let q = p - 1;
+        while (q >= start && a[q] > x) {
+          a[q + 1] = a[q];
+          q--;
+        }
+        a[q + 1] = x;
+      }
     }
+    start = i;
   }
   return a;
 }

@@ -10,17 +10,36 @@ describe('sortFloat64 (radix sort)', () => {
     ['already sorted', () => Float64Array.from({ length: 5000 }, (_, i) => i * 0.5 - 100)],
     ['reverse sorted', () => Float64Array.from({ length: 5000 }, (_, i) => 100 - i * 0.25)],
     ['small (comparison sort path)', () => Float64Array.from({ length: 100 }, () => r())],
+    ['window-sized normals (radix path)', () => Float64Array.from({ length: 7_500 }, () => (r() + r() + r() - 1.5) * 3 + 2)],
+    ['just above the radix threshold', () => Float64Array.from({ length: 3_001 }, () => r() - 0.5)],
+    ['timestamps as doubles: one long run of equal high words', () => Float64Array.from({ length: 20_000 }, () => 1.7e12 + Math.floor(r() * 1e6))],
+    ['short runs of equal high words, both signs', () => Float64Array.from({ length: 20_000 }, () => (r() < 0.5 ? -1 : 1) * (1 + Math.floor(r() * 200) * 2 ** -20 + r() * 2 ** -21))],
+    ['one distinct value', () => new Float64Array(10_000).fill(-2.5)],
   ];
   for (const [name, make] of cases) {
     it(name, () => {
       const a = make();
       const expected = Float64Array.from(a).sort();
-      expect(sortFloat64(a)).toEqual(expected);
+      const s = sortFloat64(a);
+      expect(s).toBe(a);
+      // bit for bit, as the built-in sort orders them
+      expect(Buffer.from(s.buffer, s.byteOffset, s.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
     });
   }
   it('orders zeros and subnormals numerically', () => {
     const a = Float64Array.from({ length: 40_000 }, (_, i) => [0, -0, 5e-324, -5e-324, 1, -1][i % 6]);
     const s = sortFloat64(a);
     for (let i = 1; i < s.length; i++) expect(s[i - 1] <= s[i]).toBe(true);
+    const expected = Float64Array.from(a).sort();
+    expect(Buffer.from(s.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+  });
+  it('sorts subarray views in place', () => {
+    const all = Float64Array.from({ length: 12_000 }, () => r() * 100 - 50);
+    const copy = Float64Array.from(all);
+    const view = all.subarray(1_000, 11_000);
+    sortFloat64(view);
+    expect([...all.subarray(0, 1_000)]).toEqual([...copy.subarray(0, 1_000)]);
+    expect([...all.subarray(11_000)]).toEqual([...copy.subarray(11_000)]);
+    expect([...view]).toEqual([...copy.subarray(1_000, 11_000).sort()]);
   });
 });
