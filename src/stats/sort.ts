@@ -39,10 +39,10 @@ export function sortFloat64(a: Float64Array): Float64Array {
   }
   // digit of the first value: a pass is needed unless every value has it
   const h0 = aw[1] ^ ((aw[1] >> 31) | 0x80000000);
-  let src = a;
-  let srcW = aw;
-  let dst = tmp;
-  let dstW = tw;
+  let src: Float64Array = a;
+  let srcW: Uint32Array = aw;
+  let dst: Float64Array = tmp;
+  let dstW: Uint32Array = tw;
   for (let pass = 0; pass < 3; pass++) {
     const count = pass === 0 ? c0 : pass === 1 ? c1 : c2;
     const shift = pass === 0 ? 0 : pass === 1 ? 10 : 21;
