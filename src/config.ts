@@ -139,6 +139,11 @@ export const configSchema = z.strictObject({
      */
     mode: z.enum(['exact', 'sketch']).default('exact'),
     sketchK: z.number().int().min(8).max(2600).default(1024),
+    /**
+     * Worker threads, each a member of the consumer group with its own share of the inference
+     * partitions (one process then uses up to this many cores). 1: everything on the main thread.
+     */
+    workers: z.number().int().min(1).max(64).default(1),
   }).prefault({}),
   codec: z.strictObject({
     /** Writer schemas of Confluent-framed bodies, by schema id. */

@@ -4,12 +4,26 @@
  * driftline_<noun>_<unit>; counters end in _total. Label values come from the config (model ids,
  * feature names, topic names, metric names) or from fixed enumerations (reasons, statuses); the one
  * exception is the model version, which only events carry (see the README on its cardinality).
+ *
+ * With processor.workers > 1 each worker thread has its own registry and the supervisor merges
+ * them for /metrics: counters and histograms add up; each gauge says how it merges (aggregator):
+ * the latest scores, alert states and reference sizes take the largest value (every worker reads
+ * the whole training topic, and a worker that handed a partition over keeps its last value),
+ * readiness the smallest (ready when every worker is), open windows the sum.
  */
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RejectReason } from './errors.js';
 import type { DriftAlert } from './detect/alerts.js';
 import type { WindowResult } from './detect/evaluate.js';
+
+/** Paths pino blanks out wherever they appear in a log line. */
+export const REDACT_PATHS = ['password', '*.password', '*.*.password', '*.*.*.password', 'ssl.key', '*.ssl.key', '*.*.ssl.key', 'authorization', '*.authorization', '*.*.authorization'];
+
+/** The process's logger; `base` adds fields to every line (a worker thread adds its number). */
+export function makeLogger(config: { logLevel: string }, base: Record<string, unknown> = {}): Logger {
+  return pino({ level: config.logLevel, base: { service: 'driftline', ...base }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+}
 
 export class Instrumentation {
   readonly log: { processor: Logger; kafka: Logger; reference: Logger; http: Logger };
@@ -53,17 +67,17 @@ export class Instrumentation {
     });
     this.rejected = new Counter({ name: 'driftline_events_rejected_total', help: 'Messages rejected to the dead-letter topic, by source topic and reason.', labelNames: ['topic', 'reason'], registers });
     this.late = new Counter({ name: 'driftline_late_events_total', help: 'Events that arrived after all their windows had closed (also counted as rejected, reason late_event).', labelNames: ['model'], registers });
-    this.score = new Gauge({ name: 'driftline_feature_drift_score', help: 'Latest value of a drift metric of a feature (the p-value for tests, the distance otherwise).', labelNames: ['model', 'version', 'feature', 'metric'], registers });
-    this.alertGauge = new Gauge({ name: 'driftline_feature_drift_alert', help: '1 while an alert of this feature and metric is firing, else 0.', labelNames: ['model', 'version', 'feature', 'metric'], registers });
+    this.score = new Gauge({ name: 'driftline_feature_drift_score', help: 'Latest value of a drift metric of a feature (the p-value for tests, the distance otherwise).', labelNames: ['model', 'version', 'feature', 'metric'], aggregator: 'max', registers });
+    this.alertGauge = new Gauge({ name: 'driftline_feature_drift_alert', help: '1 while an alert of this feature and metric is firing, else 0.', labelNames: ['model', 'version', 'feature', 'metric'], aggregator: 'max', registers });
     this.windowsClosed = new Counter({ name: 'driftline_windows_closed_total', help: 'Windows closed and evaluated.', labelNames: ['model'], registers });
     this.noReference = new Counter({ name: 'driftline_windows_no_reference_total', help: 'Windows closed while their model version had no training reference.', labelNames: ['model'], registers });
     this.alertsPublished = new Counter({ name: 'driftline_alerts_published_total', help: 'Alert state changes published to the alerts topic.', labelNames: ['model', 'status'], registers });
     this.evalSeconds = new Histogram({ name: 'driftline_window_evaluation_seconds', help: 'Time to evaluate one closed window (all features and metrics).', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
-    this.referenceRowsGauge = new Gauge({ name: 'driftline_reference_rows', help: 'Training rows in the reference of a model version.', labelNames: ['model', 'version'], registers });
-    this.openWindowsGauge = new Gauge({ name: 'driftline_open_windows', help: 'Windows open in memory.', labelNames: ['model'], registers });
-    this.ready = new Gauge({ name: 'driftline_ready', help: '1 when the processor is connected, bootstrapped and consuming.', registers });
+    this.referenceRowsGauge = new Gauge({ name: 'driftline_reference_rows', help: 'Training rows in the reference of a model version.', labelNames: ['model', 'version'], aggregator: 'max', registers });
+    this.openWindowsGauge = new Gauge({ name: 'driftline_open_windows', help: 'Windows open in memory.', labelNames: ['model'], aggregator: 'sum', registers });
+    this.ready = new Gauge({ name: 'driftline_ready', help: '1 when the processor is connected, bootstrapped and consuming (with several workers: all of them).', aggregator: 'min', registers });
     this.labels = new Counter({ name: 'driftline_label_joins_total', help: 'Label join outcomes: matched (a label counted for its prediction), expired (a label after its horizon), unmatched (a label whose prediction never came, dropped beyond maxPending), prediction_evicted and prediction_expired (predictions that got no label).', labelNames: ['model', 'outcome'], registers });
-    this.perfGauge = new Gauge({ name: 'driftline_model_performance', help: 'Latest performance metric of a model version from delayed labels (accuracy, precision, recall, f1, auc, mae, rmse).', labelNames: ['model', 'version', 'metric'], registers });
+    this.perfGauge = new Gauge({ name: 'driftline_model_performance', help: 'Latest performance metric of a model version from delayed labels (accuracy, precision, recall, f1, auc, mae, rmse).', labelNames: ['model', 'version', 'metric'], aggregator: 'max', registers });
     this.commits = new Counter({ name: 'driftline_offset_commits_total', help: 'Offset commits to the inference consumer group.', registers });
   }
 

@@ -74,11 +74,12 @@ export function topicNames(prefix: string): Topics {
   };
 }
 
-export function rawConfig(opts: { brokers: string; groupId: string; topics: Topics; models: number; window?: string; grace?: string; idle?: string; metricsPort?: number; logLevel?: string }) {
+export function rawConfig(opts: { brokers: string; groupId: string; topics: Topics; models: number; window?: string; grace?: string; idle?: string; metricsPort?: number; logLevel?: string; workers?: number }) {
   return {
     kafka: { brokers: [opts.brokers], clientId: 'driftline-bench', groupId: opts.groupId },
     topics: opts.topics,
     metrics: { host: '127.0.0.1', port: opts.metricsPort ?? 0 },
+    ...(opts.workers ? { processor: { workers: opts.workers } } : {}),
     logLevel: opts.logLevel ?? 'warn',
     models: modelsConfig(opts.models, opts.window, opts.grace, opts.idle),
   };

@@ -89,10 +89,10 @@ interface ChildRun {
 }
 
 /** `driftline run` as a child process; completion seen through /metrics. */
-export async function runDriftline(brokers: string, topics: Topics, expected: number, opts: { profileDir?: string; timeoutMs?: number } = {}): Promise<ChildRun> {
+export async function runDriftline(brokers: string, topics: Topics, expected: number, opts: { profileDir?: string; timeoutMs?: number; workers?: number } = {}): Promise<ChildRun> {
   const port = await freePort();
   const cfgPath = join(outDir('tmp'), `streaming-${Date.now()}.yaml`);
-  writeFileSync(cfgPath, configYaml(rawConfig({ brokers, groupId: `bench-driftline-${Date.now()}`, topics, models: MODELS, metricsPort: port })));
+  writeFileSync(cfgPath, configYaml(rawConfig({ brokers, groupId: `bench-driftline-${Date.now()}`, topics, models: MODELS, metricsPort: port, workers: opts.workers })));
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, '--cpu-prof-interval=500'] : [];
   const t0 = now();
   const child = spawn(process.execPath, [...nodeArgs, 'bin/driftline.js', 'run', '-c', cfgPath], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -2,7 +2,6 @@
  * `driftline run`, `driftline validate` and `driftline topics create`.
  */
 import type { Command } from 'commander';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig, type Config } from '../config.js';
 import { describeSpec, formatDurationMs } from '../window/spec.js';
@@ -11,12 +10,10 @@ import { Runner } from '../io/runner.js';
 import { systemClock } from '../processor.js';
 import { loadWriterSchemas } from '../codec/writers.js';
 
-/** Paths pino blanks out wherever they appear in a log line. */
-export const REDACT_PATHS = ['password', '*.password', '*.*.password', '*.*.*.password', 'ssl.key', '*.ssl.key', '*.*.ssl.key', 'authorization', '*.authorization', '*.*.authorization'];
+import { makeLogger } from '../instrumentation.js';
+import { WorkerPool } from '../io/workers.js';
 
-export function makeLogger(config: Pick<Config, 'logLevel'>) {
-  return pino({ level: config.logLevel, base: { service: 'driftline' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
-}
+export { makeLogger, REDACT_PATHS } from '../instrumentation.js';
 
 export function registerRun(program: Command): void {
   program
@@ -26,7 +23,11 @@ export function registerRun(program: Command): void {
     .action(async (opts: { config: string }) => {
       const config = loadConfig(opts.config);
       const logger = makeLogger(config);
-      const runner = new Runner({ config, logger, registry: new Registry(), clock: systemClock, writerSchemas: loadWriterSchemas(config) });
+      // One thread (a Runner here), or a supervisor of worker threads that each run one.
+      const writerSchemas = loadWriterSchemas(config); // read here too, so a bad file stops start-up with its key
+      const runner = config.processor.workers > 1
+        ? new WorkerPool({ configPath: opts.config, workers: config.processor.workers, host: config.metrics.host, port: config.metrics.port, logger })
+        : new Runner({ config, logger, registry: new Registry(), clock: systemClock, writerSchemas });
       let stopping: Promise<void> | null = null;
       const stop = (signal: string) => {
         if (stopping) return;

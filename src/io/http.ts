@@ -13,7 +13,10 @@ export interface HttpEndpoint {
   close(): Promise<void>;
 }
 
-export async function startHttp(opts: { host: string; port: number; registry: Registry; ready: () => boolean; log: Logger }): Promise<HttpEndpoint> {
+/** What /metrics serves: a prom-client Registry, or the supervisor's merge of its workers' registries. */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
+export async function startHttp(opts: { host: string; port: number; registry: MetricsSource; ready: () => boolean; log: Logger }): Promise<HttpEndpoint> {
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/metrics') {

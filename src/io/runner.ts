@@ -29,6 +29,16 @@ export interface RunnerDeps {
   registry: Registry;
   clock: Clock;
   writerSchemas?: ReadonlyMap<number, import('avsc').Schema>;
+  /**
+   * false in a worker thread: the process's supervisor serves /metrics, /healthz and /readyz for
+   * all its workers, and collects the process-wide default metrics itself.
+   */
+  http?: boolean;
+  /**
+   * Awaited after the bootstrap, before joining the inference consumer group: worker threads
+   * join together, so that the first assignment is final rather than followed by a rebalance.
+   */
+  beforeConsume?: () => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,7 +104,7 @@ export class Runner {
   private readonly log: Logger;
 
   constructor(private readonly deps: RunnerDeps) {
-    this.obs = new Instrumentation(deps.logger, deps.registry);
+    this.obs = new Instrumentation(deps.logger, deps.registry, { defaultMetrics: deps.http ?? true });
     this.types = loadTypes();
     this.processor = new Processor(deps.config, this.obs, deps.clock, this.types, deps.writerSchemas ?? new Map());
     this.kafka = createKafka(deps.config, this.obs.log.kafka);
@@ -151,10 +161,12 @@ export class Runner {
 
   async start(): Promise<void> {
     const { config } = this.deps;
-    this.http = await startHttp({ host: config.metrics.host, port: config.metrics.port, registry: this.deps.registry, ready: () => this.isReady(), log: this.obs.log.http });
+    if (this.deps.http ?? true) this.http = await startHttp({ host: config.metrics.host, port: config.metrics.port, registry: this.deps.registry, ready: () => this.isReady(), log: this.obs.log.http });
     await this.connectWithRetry();
     await this.bootstrapAlerts();
     await this.bootstrapTraining();
+    await this.deps.beforeConsume?.();
+    if (this.stopping) return;
     await this.startInference();
     this.ticker = setInterval(() => {
       if (this.stopping) return;

@@ -25,6 +25,7 @@ describe('config', () => {
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(c.models[0].window).toEqual({ kind: 'calendar', unit: 'month', graceMs: 3_600_000, idleMs: 5000 });
     expect(c.models[0].rules).toBeNull();
+    expect(c.processor.workers).toBe(1);
     expect(c.models[0].metricsByFeature.get('MedInc')).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger', 'missing_rate', 'out_of_range']);
   });
 
@@ -46,6 +47,8 @@ describe('config', () => {
     [{ models: [model, model] }, 'models[1].id', /configured twice/],
     [{ models: [] }, 'models', /.+/],
     [{ models: [model], metrics: { port: 'x' } }, 'metrics.port', /number/],
+    [{ models: [model], processor: { workers: 0 } }, 'processor.workers', />=\s*1/],
+    [{ models: [model], processor: { workers: 2.5 } }, 'processor.workers', /expected int/],
   ])('rejects a bad key with its path (%#)', (input, path, reason) => {
     const err = error(input);
     expect(err.path).toBe(path);
