@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point for `npx driftline`: runs the TypeScript CLI through tsx, so no build step is needed.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// Entry point for `npx driftline`: runs the CLI compiled from src/ into dist/ (rebuilt when src/
+// changes; see load.js), or through tsx when it cannot be compiled. No build step to run by hand.
+import { importSrc } from './load.js';
+await importSrc('cli/main');
