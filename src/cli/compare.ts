@@ -9,7 +9,6 @@ import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { CompareOptionsError, compareFiles, compareFilesDetailed, formatTable, type CompareOptions, type CompareReport } from '../compare.js';
 import { METRIC_NAMES, UnknownMetricError } from '../detect/registry.js';
-import { renderHtmlReport } from '../report/html.js';
 import { ProgressBar } from './progress.js';
 
 /** Files from this size on get a progress bar while read (on a terminal). */
@@ -113,6 +112,7 @@ export function registerCompare(program: Command): void {
           // The HTML report also needs the distributions behind the binned metrics.
           const detailed = await compareFilesDetailed(options);
           report = detailed.report;
+          const { renderHtmlReport } = await import('../report/html.js');
           text = renderHtmlReport({ compare: detailed, referenceFile: flags.reference, currentFile: flags.current, window: flags.window, advance: flags.advance, bins: flags.bins });
         } else {
           report = await compareFiles(options);

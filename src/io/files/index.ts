@@ -9,8 +9,6 @@
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { FileInputError } from '../../errors.js';
-import { ArrowSource } from './arrow.js';
-import { AvroSource } from './avro.js';
 import { CsvSource } from './csv.js';
 import { readCsvTable } from './csv-read.js';
 import { JsonLinesSource } from './jsonl.js';
@@ -53,8 +51,9 @@ async function sourceFor(file: string): Promise<RowSource & { header?: () => Pro
   switch (format) {
     case 'csv': return new CsvSource(file, size);
     case 'jsonl': return new JsonLinesSource(file, size);
-    case 'arrow': return new ArrowSource(file, size);
-    case 'avro': return new AvroSource(file, size);
+    // Loaded when needed: apache-arrow alone takes longer to load than the rest of compare.
+    case 'arrow': return new (await import('./arrow.js')).ArrowSource(file, size);
+    case 'avro': return new (await import('./avro.js')).AvroSource(file, size);
   }
 }
 
