@@ -3,7 +3,7 @@
  * and for `driftline compare`. Pure: columns and a frozen reference in, a WindowResult value out.
  */
 import { createHash } from 'node:crypto';
-import { sortFloat64, binCounts, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, linf, proportions, psi, wasserstein, wassersteinWeightedSorted, type KllSketch } from '../stats/index.js';
+import { sortFloat64, binCounts, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, ksFromStatistic, linf, proportions, psi, sortedPairStats, wasserstein, wassersteinWeightedSorted, type KllSketch, type SortedPairStats } from '../stats/index.js';
 import { DEFAULT_QUALITY_RULES, DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
 import type { CategoricalSnapshot, NumericSnapshot, ReferenceSnapshot } from './reference.js';
 
@@ -89,13 +89,35 @@ interface Raw {
   pValue: number | null;
 }
 
-function numericMetric(metric: string, ref: NumericSnapshot, cur: Float64Array, curBins: () => Float64Array): Raw {
+/** Metrics served by one merge pass of the sorted reference and window (sortedPairStats). */
+const MERGED_METRICS: ReadonlySet<string> = new Set(['ks', 'wasserstein']);
+const BINNED_METRICS: ReadonlySet<string> = new Set(['psi', 'js', 'hellinger']);
+
+/**
+ * Whether a numeric feature's metrics are better computed by one merge pass: when at least two of
+ * KS, Wasserstein and the binned metrics (which share the bin counts) are asked for, and both
+ * sorted samples are finite (the pass requires it; the separate functions take ±Infinity).
+ */
+function mergedPass(metrics: readonly string[], ref: Float64Array, cur: Float64Array): boolean {
+  let wanted = 0;
+  let binned = false;
+  for (const m of metrics) {
+    if (MERGED_METRICS.has(m)) wanted++;
+    else if (BINNED_METRICS.has(m) && !binned) {
+      binned = true;
+      wanted++;
+    }
+  }
+  return wanted >= 2 && Number.isFinite(ref[0]) && Number.isFinite(ref[ref.length - 1]) && Number.isFinite(cur[0]) && Number.isFinite(cur[cur.length - 1]);
+}
+
+function numericMetric(metric: string, ref: NumericSnapshot, cur: Float64Array, curBins: () => Float64Array, pair: (() => SortedPairStats) | null): Raw {
   switch (metric) {
     case 'ks': {
-      const r = ks(ref.sorted, cur, { sorted: true });
+      const r = pair ? ksFromStatistic(pair().ksStatistic, ref.sorted.length, cur.length) : ks(ref.sorted, cur, { sorted: true });
       return { value: r.statistic, pValue: r.pValue };
     }
-    case 'wasserstein': return { value: wasserstein(ref.sorted, cur, { sorted: true }), pValue: null };
+    case 'wasserstein': return { value: pair ? pair().wasserstein : wasserstein(ref.sorted, cur, { sorted: true }), pValue: null };
     case 'psi': return { value: psi(ref.binProportions, curBins()), pValue: null };
     case 'js': return { value: jensenShannon(ref.binProportions, curBins()), pValue: null };
     case 'hellinger': return { value: hellinger(ref.binProportions, curBins()), pValue: null };
@@ -222,8 +244,22 @@ export function evaluateFeature(
     if (current.values.length > 0 && ref.sorted.length > 0) {
       const cur = sortFloat64(current.values);
       let bins: Float64Array | null = null;
-      const curBins = () => (bins ??= proportions(binCounts(cur, ref.edges)));
-      compute = (m) => numericMetric(m, ref, cur, curBins);
+      let stats: SortedPairStats | null = null;
+      const pair = mergedPass(metrics, ref.sorted, cur)
+        ? () => {
+          if (!stats) {
+            const counts = new Float64Array(ref.edges.length + 1);
+            stats = sortedPairStats(ref.sorted, cur, ref.edges, counts);
+            bins = proportions(counts);
+          }
+          return stats;
+        }
+        : null;
+      const curBins = () => {
+        if (pair) pair();
+        return (bins ??= proportions(binCounts(cur, ref.edges)));
+      };
+      compute = (m) => numericMetric(m, ref, cur, curBins, pair);
     }
   } else if (ref.kind === 'numeric' && current.kind === 'sketch') {
     out.count = current.sketch.n;

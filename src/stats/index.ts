@@ -2,11 +2,12 @@
  * driftline statistics: pure functions over Float64Array that agree with scipy/numpy.
  * Nothing here decides drift (no thresholds); see docs/METRICS.md.
  */
-export { ks, ksSorted, ksStatisticSorted, ksAsymptoticPValue, KS_MAX_EXACT_N } from './ks.js';
+export { ks, ksSorted, ksStatisticSorted, ksFromStatistic, ksAsymptoticPValue, KS_MAX_EXACT_N } from './ks.js';
 export type { KsResult, KsOptions } from './ks.js';
 export { kstwoSf, kstwoCdf, smirnovSf } from './kolmogorov.js';
 export { wasserstein, wassersteinSorted, wassersteinWeightedSorted } from './wasserstein.js';
 export type { WassersteinOptions } from './wasserstein.js';
+export { sortedPairStats, type SortedPairStats } from './sorted-pair.js';
 export {
   referenceEdges,
   referenceEdgesSorted,

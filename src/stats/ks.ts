@@ -94,9 +94,15 @@ export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
 
 /** Two-sample KS test for inputs already sorted ascending (no copy, no sort). */
 export function ksSorted(reference: Float64Array, current: Float64Array): KsResult {
-  const d = ksStatisticSorted(reference, current);
-  const n1 = reference.length;
-  const n2 = current.length;
+  return ksFromStatistic(ksStatisticSorted(reference, current), reference.length, current.length);
+}
+
+/**
+ * The test result for a KS distance `d` between samples of sizes n1 and n2 (from
+ * ksStatisticSorted or sortedPairStats): the p-value, and the statistic snapped to the lattice on
+ * the exact path, exactly as `ksSorted` reports them.
+ */
+export function ksFromStatistic(d: number, n1: number, n2: number): KsResult {
   if (Math.max(n1, n2) <= KS_MAX_EXACT_N) {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
