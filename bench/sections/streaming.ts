@@ -125,7 +125,7 @@ export async function runDriftline(brokers: string, topics: Topics, expected: nu
         endT = t;
         break;
       }
-      await sleep(50);
+      await sleep(100); // each scrape costs the child a little CPU: not more often
     }
     if (!endT) throw new Error(`driftline run consumed ${lastC} of ${expected} events before the timeout`);
   } finally {

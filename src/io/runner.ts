@@ -371,11 +371,23 @@ export class Runner {
       if (this.stopping || generation !== this.generation || !this.assignment.has(partition) || !isRunning() || isStale()) return;
       if (!this.assigned.has(partition)) await this.restorePartition(partition);
       if (this.stopping || generation !== this.generation) return;
-      for (const m of batch.messages) {
-        if (this.stopping || !isRunning() || isStale()) break;
-        this.processor.processInference(toRecord(batch.topic, partition, m));
-        resolveOffset(m.offset);
+      // One record object for the whole batch (the processor copies what it keeps), and one
+      // resolveOffset at the end (it marks every offset up to the one given).
+      const rec: InRecord = { topic: batch.topic, partition, offset: '', key: null, value: null, headers: undefined };
+      let last: string | null = null;
+      const messages = batch.messages;
+      for (let i = 0; i < messages.length; i++) {
+        // isStale() builds a string key per call: asked every 256 messages (only a seek makes a batch stale).
+        if (this.stopping || ((i & 255) === 0 && (!isRunning() || isStale()))) break;
+        const m = messages[i];
+        rec.offset = m.offset;
+        rec.key = m.key;
+        rec.value = m.value;
+        rec.headers = m.headers;
+        this.processor.processInference(rec);
+        last = m.offset;
       }
+      if (last !== null) resolveOffset(last);
       await this.publish(this.processor.drain());
       await this.commitIfDue();
     });
