@@ -95,6 +95,8 @@ class ModelState {
   readonly perfWindows = new Map<string, PerformanceWindow>();
   /** Rows of the model's last closed window: the initial capacity of new window columns. */
   lastWindowRows = 0;
+  /** The open window the model's last event went to (events come in runs of the same window). */
+  lastWindow: OpenWindow | null = null;
   constructor(readonly config: ModelConfig) {
     this.dictionaries = config.features.map(() => new CategoryDictionary());
     this.rules = effectiveRules(config.features.map((f) => ({ name: f.name, kind: f.kind })), config.rules);
@@ -110,6 +112,10 @@ const WINDOW_KEY_SEP = '\u0000';
 
 export class Processor {
   private readonly models = new Map<string, ModelConfig>();
+  /** Per model id: what the hot path resolves once per model and event layout, not per event. */
+  private readonly lookups = new Map<string, ModelLookup>();
+  /** Sketch mode (numeric features as quantile sketches). */
+  private readonly sketch: boolean;
   private readonly state = new Map<string, ModelState>();
   private readonly references = new Map<string, ReferenceProfile>();
   private readonly partitions = new Map<number, PartitionState>();
@@ -132,7 +138,17 @@ export class Processor {
     writerSchemas: ReadonlyMap<number, avro.Schema> = new Map(),
   ) {
     this.writers = new Map(writerSchemas);
-    for (const m of config.models) this.models.set(m.id, m);
+    for (const m of config.models) {
+      this.models.set(m.id, m);
+      this.lookups.set(m.id, {
+        model: m,
+        layout: -1,
+        positions: new Int32Array(m.features.length),
+        numeric: Uint8Array.from(m.features, (f) => (f.kind === 'numeric' ? 1 : 0)),
+        prediction: Uint8Array.from(m.features, (f) => (f.role === 'prediction' ? 1 : 0)),
+      });
+    }
+    this.sketch = config.processor.mode === 'sketch';
     this.labelType = types.label;
     this.decoders = {
       inference: new EventDecoder('inference', types.inference, this.writers),
@@ -483,41 +499,51 @@ export class Processor {
     if (v.modelId === '') throw new RejectedMessageError('missing_field', 'model_id is empty');
     if (v.modelVersion === '') throw new RejectedMessageError('missing_field', 'model_version is empty');
     if (!Number.isSafeInteger(v.eventTime)) throw new RejectedMessageError('invalid_value', `event_time ${v.eventTime} is not a valid timestamp`);
-    const model = this.models.get(v.modelId);
-    if (!model) throw new RejectedMessageError('unknown_model', `model_id "${truncate(v.modelId)}" is not configured; configured models: ${[...this.models.keys()].join(', ')}`);
+    const lookup = this.lookups.get(v.modelId);
+    if (!lookup) throw new RejectedMessageError('unknown_model', `model_id "${truncate(v.modelId)}" is not configured; configured models: ${[...this.models.keys()].join(', ')}`);
+    const model = lookup.model;
     const features = model.features;
+    // Feature positions in the event: looked up by name only when the event's names changed.
+    if (lookup.layout !== v.layout) {
+      for (let i = 0; i < features.length; i++) lookup.positions[i] = features[i].role === 'prediction' ? TARGET : v.indexOf(features[i].name, i);
+      lookup.layout = v.layout;
+    }
+    const positions = lookup.positions;
+    const numeric = lookup.numeric;
+    const tags = v.tags;
+    const nums = v.nums;
     for (let i = 0; i < features.length; i++) {
-      const f = features[i];
-      const j = f.role === 'prediction' ? TARGET : v.indexOf(f.name, i);
+      const j = positions[i];
       this.featureIndex[i] = j;
       if (j === ABSENT) continue;
-      const tag = j === TARGET ? v.targetTag : v.tags[j];
+      const tag = j === TARGET ? v.targetTag : tags[j];
       if (tag === TAG_NULL) continue;
-      let mismatch = false;
-      if (f.kind === 'numeric') {
-        if (tag !== TAG_DOUBLE && tag !== TAG_LONG) mismatch = true;
-        else {
-          const x = j === TARGET ? v.targetNum : v.nums[j];
-          if (x === Infinity || x === -Infinity) throw new RejectedMessageError('invalid_value', `${describeValue(f, kind)} is ${x}; infinite values are rejected (NaN counts as missing)`);
+      if (numeric[i] === 1) {
+        if (tag === TAG_DOUBLE || tag === TAG_LONG) {
+          const x = j === TARGET ? v.targetNum : nums[j];
+          if (x === Infinity || x === -Infinity) throw new RejectedMessageError('invalid_value', `${describeValue(features[i], kind)} is ${x}; infinite values are rejected (NaN counts as missing)`);
+          continue;
         }
-      } else if (tag === TAG_DOUBLE) {
+      } else if (tag !== TAG_DOUBLE || (lookup.prediction[i] === 1 && Number.isInteger(j === TARGET ? v.targetNum : nums[j]))) {
         // A class label sent as a whole double (1.0) reads as the category "1" for predictions and labels.
-        mismatch = !(f.role === 'prediction' && Number.isInteger(j === TARGET ? v.targetNum : v.nums[j]));
+        continue;
       }
-      if (mismatch) {
-        if (model.onTypeMismatch === 'reject') {
-          const what = describeValue(f, kind);
-          throw new RejectedMessageError('wrong_type', f.kind === 'numeric'
-            ? `${what} is numeric but the event has a ${TAG_NAMES[tag]}`
-            : `${what} is categorical but the event has a double; send categories as string, long or boolean`);
-        }
-        this.featureIndex[i] = MISMATCH;
+      // the wrong type
+      const f = features[i];
+      if (model.onTypeMismatch === 'reject') {
+        const what = describeValue(f, kind);
+        throw new RejectedMessageError('wrong_type', f.kind === 'numeric'
+          ? `${what} is numeric but the event has a ${TAG_NAMES[tag]}`
+          : `${what} is categorical but the event has a double; send categories as string, long or boolean`);
       }
+      this.featureIndex[i] = MISMATCH;
     }
     return model;
   }
 
   private openWindow(st: ModelState, version: string, start: number, end: number): OpenWindow {
+    const last = st.lastWindow;
+    if (last !== null && last.start === start && last.version === version) return last;
     const key = `${version}${WINDOW_KEY_SEP}${start}`;
     let w = st.windows.get(key);
     if (!w) {
@@ -535,24 +561,42 @@ export class Processor {
       st.windows.set(key, w);
       this.obs.openWindows(st.config.id, st.windows.size);
     }
+    st.lastWindow = w;
     return w;
   }
 
   private append(model: ModelConfig, _st: ModelState, win: OpenWindow): void {
     const v = this.view;
     const cols = win.columns.columns;
-    for (let i = 0; i < model.features.length; i++) {
+    const numeric = this.lookups.get(model.id)!.numeric;
+    const tags = v.tags;
+    const nums = v.nums;
+    const n = model.features.length;
+    for (let i = 0; i < n; i++) {
       const j = this.featureIndex[i];
-      const col = cols[i];
       if (j === MISMATCH) win.mismatches[i]++;
-      if (j === ABSENT || j === MISMATCH || (j === TARGET ? v.targetTag : v.tags[j]) === TAG_NULL) {
-        col.appendNull();
-      } else if (col instanceof NumericColumn || col instanceof SketchColumn) {
-        const x = j === TARGET ? v.targetNum : v.nums[j];
+      const missing = j === ABSENT || j === MISMATCH || (j === TARGET ? v.targetTag : tags[j]) === TAG_NULL;
+      if (this.sketch) {
+        // sketch mode: each branch below sees one column class
+        if (numeric[i] === 1) {
+          const col = cols[i] as SketchColumn;
+          const x = missing ? NaN : j === TARGET ? v.targetNum : nums[j];
+          if (Number.isNaN(x)) col.appendNull();
+          else col.append(x);
+        } else {
+          const col = cols[i] as CategoryCountsColumn;
+          if (missing) col.appendNull();
+          else col.append(j === TARGET ? targetCategory(v) : categoryOf(v, j));
+        }
+      } else if (numeric[i] === 1) {
+        const col = cols[i] as NumericColumn;
+        const x = missing ? NaN : j === TARGET ? v.targetNum : nums[j];
         if (Number.isNaN(x)) col.appendNull();
         else col.append(x);
       } else {
-        col.append(j === TARGET ? targetCategory(v) : categoryOf(v, j));
+        const col = cols[i] as CategoricalColumn;
+        if (missing) col.appendNull();
+        else col.append(j === TARGET ? targetCategory(v) : categoryOf(v, j));
       }
     }
     win.columns.rows++;
@@ -567,6 +611,7 @@ export class Processor {
     due.sort((a, b) => a.start - b.start || (a.version < b.version ? -1 : 1));
     for (const w of due) {
       st.windows.delete(`${w.version}${WINDOW_KEY_SEP}${w.start}`);
+      if (st.lastWindow === w) st.lastWindow = null;
       st.lastWindowRows = Math.min(w.columns.rows + (w.columns.rows >> 3), 1 << 24);
       this.evaluate(st, w);
     }
@@ -676,6 +721,19 @@ export class Processor {
     headers['driftline.source.offset'] = rec.offset;
     this.out.deadLetters.push({ key: rec.key, value: rec.value, headers });
   }
+}
+
+/** What decodeAndCheck resolves once per model and event layout (EventView.layout). */
+interface ModelLookup {
+  readonly model: ModelConfig;
+  /** The view layout the positions were found in (-1: none yet). */
+  layout: number;
+  /** Per configured feature: its index in the event's features, ABSENT or TARGET. */
+  readonly positions: Int32Array;
+  /** Per configured feature: 1 if numeric. */
+  readonly numeric: Uint8Array;
+  /** Per configured feature: 1 if it is the prediction (label). */
+  readonly prediction: Uint8Array;
 }
 
 /** featureIndex values other than an index into the event's feature map. */

@@ -26,7 +26,7 @@ export const TAG_NAMES = ['null', 'double', 'long', 'string', 'boolean'] as cons
 /** A decoded string and its UTF-8 bytes, kept per position so that a repeat costs no allocation. */
 export interface StringSlot {
   text: string;
-  bytes: Buffer;
+  bytes: Uint8Array;
 }
 
 export class EventView {
@@ -37,10 +37,20 @@ export class EventView {
   private eventIdBuf: Buffer | null = null;
   private eventIdStart = 0;
   private eventIdEnd = 0;
-  /** Strings that repeat from event to event at the same position: model id, version, feature names. */
   /** Per feature position, the last few distinct string values (categories repeat). */
   readonly valueSlots: StringSlot[][] = [];
-  readonly slots = { model: { text: '', bytes: Buffer.alloc(0) } as StringSlot, version: { text: '', bytes: Buffer.alloc(0) } as StringSlot, names: [] as StringSlot[] };
+  /**
+   * Strings that repeat from event to event: the last few model ids (events of several models
+   * interleave), the version, and the feature name at each position.
+   */
+  readonly slots = { models: [] as StringSlot[], version: { text: '', bytes: EMPTY_BYTES } as StringSlot, names: [] as StringSlot[] };
+  /**
+   * Changes whenever the feature names (or their number) differ from the previous decode, so a
+   * caller can keep what it looked up by name (feature positions) while it stays the same.
+   */
+  layout = 0;
+  /** Number of feature names at the last layout change (native decodes). */
+  private layoutCount = -1;
 
   get eventId(): string {
     if (this.eventIdText === null) this.eventIdText = this.eventIdBuf!.toString('utf8', this.eventIdStart, this.eventIdEnd);
@@ -78,18 +88,36 @@ export class EventView {
 
   pushFeature(name: string, tag: ValueTag, num: number, str: string | null): void {
     const i = this.featureCount++;
-    if (i >= this.tags.length) {
-      const tags = new Uint8Array(this.tags.length * 2);
-      tags.set(this.tags);
-      this.tags = tags;
-      const nums = new Float64Array(this.nums.length * 2);
-      nums.set(this.nums);
-      this.nums = nums;
-    }
+    this.reserve(i + 1);
     this.names[i] = name;
     this.tags[i] = tag;
     this.nums[i] = num;
     this.strs[i] = str;
+    // names set one by one: no longer the layout of the last native decode
+    this.layout++;
+    this.layoutCount = -1;
+  }
+
+  /** Makes tags and nums hold at least n features. */
+  reserve(n: number): void {
+    if (n <= this.tags.length) return;
+    let size = this.tags.length * 2;
+    while (size < n) size *= 2;
+    const tags = new Uint8Array(size);
+    tags.set(this.tags);
+    this.tags = tags;
+    const nums = new Float64Array(size);
+    nums.set(this.nums);
+    this.nums = nums;
+  }
+
+  /** End of a native decode's features: k names were read, `changed` if any differed from before. */
+  namesRead(k: number, changed: boolean): void {
+    this.featureCount = k;
+    if (changed || k !== this.layoutCount) {
+      this.layout++;
+      this.layoutCount = k;
+    }
   }
 
   /**
@@ -103,16 +131,47 @@ export class EventView {
   }
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_BUFFER = Buffer.alloc(0);
+
+/**
+ * A cursor over one body. The decoder keeps one and resets it per body (no object per event); the
+ * DataView for doubles is kept while bodies come from the same ArrayBuffer (a fetched batch).
+ */
 class Reader {
-  pos: number;
-  constructor(readonly buf: Buffer, start: number, readonly end: number) {
+  buf: Buffer = EMPTY_BUFFER;
+  pos = 0;
+  end = 0;
+  private view: DataView | null = null;
+  private viewBase = 0;
+  constructor(buf?: Buffer, start = 0, end = 0) {
+    if (buf) this.reset(buf, start, end);
+  }
+  reset(buf: Buffer, start: number, end: number): void {
+    this.buf = buf;
     this.pos = start;
+    this.end = end;
+    const view = this.view;
+    if (view === null || view.buffer !== buf.buffer) this.view = new DataView(buf.buffer);
+    this.viewBase = buf.byteOffset;
   }
   fail(what: string): never {
     throw new RejectedMessageError('undecodable', `not a valid Avro body: ${what} at byte ${this.pos}`);
   }
   /** Zig-zag varint long (Avro spec 1.11, "Binary Encoding"). Exact up to 2^53. */
   long(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const b = this.buf[pos];
+      if (b < 0x80) {
+        // one byte (lengths, counts and branches usually are): zig-zag of a 7-bit value
+        this.pos = pos + 1;
+        return (b >>> 1) ^ -(b & 1);
+      }
+    }
+    return this.longSlow();
+  }
+  private longSlow(): number {
     let n = 0;
     let mul = 1;
     let b: number;
@@ -128,45 +187,61 @@ class Reader {
     // zig-zag: even -> n/2, odd -> -(n+1)/2
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
-  /** Reads a string, reusing the slot's text when the bytes are the same as last time. */
-  cachedString(slot: StringSlot): string {
+  /** Reads a string's length and checks it fits; the bytes start at `pos`. */
+  private stringLength(): number {
     const len = this.long();
     if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
-    const b = slot.bytes;
+    return len;
+  }
+  /** Whether the `len` bytes at `start` equal `bytes`. */
+  private same(bytes: Uint8Array, start: number, len: number): boolean {
+    if (bytes.length !== len) return false;
     const buf = this.buf;
+    for (let i = 0; i < len; i++) if (bytes[i] !== buf[start + i]) return false;
+    return true;
+  }
+  private text(start: number, len: number): string {
+    return this.buf.toString('utf8', start, start + len);
+  }
+  /** A copy of `len` bytes at `start` (Buffer.slice would share the body's memory). */
+  private copy(start: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    const buf = this.buf;
+    for (let i = 0; i < len; i++) out[i] = buf[start + i];
+    return out;
+  }
+  /**
+   * Reads a string into a slot, keeping the slot's text when the bytes are the same as last time.
+   * Returns whether the slot changed.
+   */
+  slotString(slot: StringSlot): boolean {
+    const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
-    if (b.length === len) {
-      let i = 0;
-      while (i < len && b[i] === buf[start + i]) i++;
-      if (i === len) return slot.text;
-    }
-    slot.bytes = Buffer.from(buf.subarray(start, start + len));
-    slot.text = buf.toString('utf8', start, start + len);
+    if (this.same(slot.bytes, start, len)) return false;
+    slot.bytes = this.copy(start, len);
+    slot.text = this.text(start, len);
+    return true;
+  }
+  /** Reads a string, reusing the slot's text when the bytes are the same as last time. */
+  cachedString(slot: StringSlot): string {
+    this.slotString(slot);
     return slot.text;
   }
   /**
-   * Reads a string, reusing one of the last few distinct strings seen at this feature position
-   * when the bytes match (categorical values repeat); otherwise decodes it and remembers it.
+   * Reads a string, reusing one of the last few distinct strings seen in `slots` when the bytes
+   * match (categorical values and model ids repeat); otherwise decodes it and remembers it.
    */
-  recentString(all: StringSlot[][], position: number): string {
-    const len = this.long();
-    if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
-    const buf = this.buf;
+  recentString(slots: StringSlot[]): string {
+    const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
-    let slots = all[position];
-    if (!slots) all[position] = slots = [];
     for (let s = 0; s < slots.length; s++) {
-      const b = slots[s].bytes;
-      if (b.length !== len) continue;
-      let i = 0;
-      while (i < len && b[i] === buf[start + i]) i++;
-      if (i === len) return slots[s].text;
+      if (this.same(slots[s].bytes, start, len)) return slots[s].text;
     }
-    const text = buf.toString('utf8', start, start + len);
+    const text = this.text(start, len);
     if (len <= 64) {
-      const slot = { text, bytes: Buffer.from(buf.subarray(start, start + len)) };
+      const slot = { text, bytes: this.copy(start, len) };
       if (slots.length < 16) slots.push(slot);
       else slots[(start + len) & 15] = slot;
     }
@@ -174,27 +249,23 @@ class Reader {
   }
   /** Skips a string, returning its start (after the length) and end. */
   skipString(): number {
-    const len = this.long();
-    if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
+    const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
     return start;
   }
   string(): string {
-    const len = this.long();
-    if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    const len = this.stringLength();
+    const s = this.text(this.pos, len);
     this.pos += len;
     return s;
   }
-  private view: DataView | null = null;
   double(): number {
-    if (this.pos + 8 > this.end) this.fail('truncated double');
+    const pos = this.pos;
+    if (pos + 8 > this.end) this.fail('truncated double');
+    this.pos = pos + 8;
     // DataView.getFloat64 is an intrinsic; Buffer.readDoubleLE is not.
-    const dv = (this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
-    const v = dv.getFloat64(this.pos, true);
-    this.pos += 8;
-    return v;
+    return this.view!.getFloat64(this.viewBase + pos, true);
   }
   boolean(): boolean {
     if (this.pos >= this.end) this.fail('truncated boolean');
@@ -221,21 +292,37 @@ class Reader {
 
 function readFeatures(r: Reader, view: EventView): void {
   const slots = view.slots.names;
+  const names = view.names;
+  const strs = view.strs;
   let k = 0;
+  let changed = false;
   for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
+    // n <= bytes left (blockCount), so this reserve is bounded by the body size
+    view.reserve(k + n);
+    const tags = view.tags;
+    const nums = view.nums;
     for (let i = 0; i < n; i++, k++) {
-      if (k === slots.length) slots.push({ text: '', bytes: Buffer.alloc(0) });
-      const name = r.cachedString(slots[k]);
-      const branch = r.unionIndex(5);
-      switch (branch) {
-        case 0: view.pushFeature(name, TAG_NULL, 0, null); break;
-        case 1: view.pushFeature(name, TAG_DOUBLE, r.double(), null); break;
-        case 2: view.pushFeature(name, TAG_LONG, r.long(), null); break;
-        case 3: view.pushFeature(name, TAG_STRING, 0, r.recentString(view.valueSlots, k)); break;
-        default: view.pushFeature(name, TAG_BOOLEAN, r.boolean() ? 1 : 0, null); break;
+      if (k === slots.length) slots.push({ text: '', bytes: EMPTY_BYTES });
+      const slot = slots[k];
+      if (r.slotString(slot)) changed = true;
+      names[k] = slot.text;
+      switch (r.unionIndex(5)) {
+        case 0: tags[k] = TAG_NULL; nums[k] = 0; strs[k] = null; break;
+        case 1: tags[k] = TAG_DOUBLE; nums[k] = r.double(); strs[k] = null; break;
+        case 2: tags[k] = TAG_LONG; nums[k] = r.long(); strs[k] = null; break;
+        case 3: {
+          let recent = view.valueSlots[k];
+          if (!recent) view.valueSlots[k] = recent = [];
+          tags[k] = TAG_STRING;
+          nums[k] = 0;
+          strs[k] = r.recentString(recent);
+          break;
+        }
+        default: tags[k] = TAG_BOOLEAN; nums[k] = r.boolean() ? 1 : 0; strs[k] = null; break;
       }
     }
   }
+  view.namesRead(k, changed);
 }
 
 function readTarget(r: Reader, view: EventView): void {
@@ -250,10 +337,11 @@ function readTarget(r: Reader, view: EventView): void {
 }
 
 /** Decodes a body written with driftline's own schema, from `start` to the end of `buf`. */
-export function decodeNative(kind: EventKind, buf: Buffer, start: number, view: EventView): void {
-  const r = new Reader(buf, start, buf.length);
+export function decodeNative(kind: EventKind, buf: Buffer, start: number, view: EventView, reader?: Reader): void {
+  const r = reader ?? new Reader();
+  r.reset(buf, start, buf.length);
   view.reset();
-  view.modelId = r.cachedString(view.slots.model);
+  view.modelId = r.recentString(view.slots.models);
   view.modelVersion = r.cachedString(view.slots.version);
   if (kind === 'training') view.datasetVersion = r.unionIndex(2) === 1 ? r.string() : null;
   const idStart = r.skipString();
@@ -371,6 +459,8 @@ export function fillFromObject(kind: EventKind, obj: Record<string, unknown>, vi
 export class EventDecoder {
   private readonly readerFingerprint: string;
   private readonly resolvers = new Map<number, { native: boolean; type?: avro.Type; resolver?: avro.Resolver; error?: RejectedMessageError }>();
+  /** Reused for every native body. */
+  private readonly cursor = new Reader();
 
   constructor(
     readonly kind: EventKind,
@@ -387,7 +477,7 @@ export class EventDecoder {
       if (buf.length < 5) throw new RejectedMessageError('undecodable', 'Confluent-framed body shorter than its 5-byte header');
       const id = buf.readUInt32BE(1);
       const entry = this.resolverFor(id);
-      if (entry.native) return decodeNative(this.kind, buf, 5, view);
+      if (entry.native) return decodeNative(this.kind, buf, 5, view, this.cursor);
       const r = new Reader(buf, 5, buf.length);
       checkAgainst(entry.type!, r);
       if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
@@ -400,7 +490,7 @@ export class EventDecoder {
       fillFromObject(this.kind, obj, view);
       return;
     }
-    decodeNative(this.kind, buf, 0, view);
+    decodeNative(this.kind, buf, 0, view, this.cursor);
   }
 
   private resolverFor(id: number) {
