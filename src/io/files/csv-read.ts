@@ -3,24 +3,28 @@
  *
  * What it reads and how it fails is exactly what readTwoPass over a CsvSource does (same values,
  * same kinds, same errors with file, line, column and value); only the work differs:
- * - Plain lines (no double quote in them, by far the most common) are split here, on the decoded
- *   chunk, without building row arrays; a field of a column that is not wanted is skipped without
- *   making a string, and a numeric field is parsed straight from the chunk (scanDecimal), so a
- *   number costs no string either. A record with a quote in it is handed to the CsvTokenizer state
- *   machine, which gives it back at the next record boundary.
+ * - The file is read as bytes, never decoded as a whole. Plain lines (no double quote in them, by
+ *   far the most common) are split here, on the bytes, without building row arrays; a field of a
+ *   column that is not wanted is skipped without making a string, a numeric field is parsed
+ *   straight from the bytes (scanDecimalBytes), and a repeated short category is recognized by
+ *   its bytes (KnownCells), so neither costs a string. Other cells are decoded one by one. A
+ *   record with a quote in it is decoded and handed to the CsvTokenizer state machine, line by
+ *   line, until the record ends.
  * - Numbers are stored while reading. A column whose kind is inferred starts numeric; when a cell
  *   turns out not to be a number it becomes categorical: at once if all its earlier cells were
  *   empty, else (its earlier numbers' text is gone) it is read again on its own in a second pass.
  * - Typed columns grow by doubling; after the first chunk they are sized from the file size and
  *   the rows in that chunk, so they usually never grow again, and are trimmed at the end.
  */
+import { open, type FileHandle } from 'node:fs/promises';
 import { FileInputError } from '../../errors.js';
-import { CsvSyntaxError, CsvTokenizer, chunking, readChunks } from './csv.js';
+import { CsvSyntaxError, CsvTokenizer, chunking } from './csv.js';
 import { missingColumnError, showCell } from './two-pass.js';
 import type { ColumnData, ReadOptions, TableData } from './types.js';
-import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimal, scanEnd } from './values.js';
+import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimalBytes, scanEnd } from './values.js';
 
 const COMMA = 44;
+const QUOTE = 34;
 const LF = 10;
 const CR = 13;
 
@@ -40,6 +44,41 @@ const INITIAL_CAPACITY = 1024;
 
 const NO_ERROR = -1;
 
+/**
+ * The codes of the short ASCII cells of a categorical column, by their bytes: a category seen
+ * before costs a hash and a comparison of bytes, no string and no lookup by string. At most
+ * MAX_KNOWN per column, so a column of unique values only pays the hash.
+ */
+class KnownCells {
+  private readonly codes = new Map<number, number>();
+  private readonly texts = new Map<number, string>();
+  /** Adds the (non-empty) cell b[i..j) to `builder`. */
+  push(builder: CategoryBuilder, b: Buffer, i: number, j: number): void {
+    const n = j - i;
+    if (n > MAX_KNOWN_BYTES) return void builder.push(b.toString('utf8', i, j));
+    let h = 0x811c9dc5 ^ n;
+    for (let k = i; k < j; k++) {
+      const c = b[k];
+      if (c >= 128) return void builder.push(b.toString('utf8', i, j));
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    const known = this.texts.get(h);
+    if (known !== undefined && known.length === n) {
+      let k = 0;
+      while (k < n && known.charCodeAt(k) === b[i + k]) k++;
+      if (k === n) return builder.pushCode(this.codes.get(h)!);
+    }
+    const text = b.toString('latin1', i, j); // ASCII: latin1 decodes it as UTF-8 would
+    const code = builder.push(text);
+    if (this.texts.size < MAX_KNOWN) {
+      this.texts.set(h, text);
+      this.codes.set(h, code);
+    }
+  }
+}
+const MAX_KNOWN_BYTES = 32;
+const MAX_KNOWN = 4096;
+
 /** Reads the wanted columns of a CSV file of `size` bytes (see readTable). */
 export async function readCsvTable(file: string, size: number, options: ReadOptions): Promise<TableData> {
   return new CsvColumnReader(file, size, options).read();
@@ -53,6 +92,8 @@ class CsvColumnReader {
   private readonly nums: (Float64Array | null)[];
   private readonly missing: number[];
   private readonly cats: (CategoryBuilder | null)[];
+  /** Categorical columns: the codes of their short cells by bytes (see KnownCells). */
+  private readonly known: (KnownCells | null)[];
   private cap = INITIAL_CAPACITY;
   private rows = 0;
   /** Current line (1-based) while reading plain lines; the tokenizer keeps it while it works. */
@@ -85,6 +126,7 @@ class CsvColumnReader {
     this.nums = this.modes.map((m) => (m === Mode.Categorical ? null : new Float64Array(this.cap)));
     this.cats = this.modes.map((m) => (m === Mode.Categorical ? new CategoryBuilder(this.cap) : null));
     this.missing = this.wanted.map(() => 0);
+    this.known = this.modes.map((m) => (m === Mode.Categorical ? new KnownCells() : null));
     this.tok = new CsvTokenizer(
       (index, text) => {
         if (this.header === null) this.headerFields.push(text);
@@ -164,6 +206,7 @@ class CsvColumnReader {
       for (let r = 0; r < this.rows; r++) b.pushMissing();
       b.push(text);
       this.cats[k] = b;
+      this.known[k] = new KnownCells();
       this.modes[k] = Mode.Categorical;
     } else {
       this.modes[k] = Mode.Deferred;
@@ -196,38 +239,40 @@ class CsvColumnReader {
   // ---------------------------------------------------------------- plain lines
 
   /**
-   * One line without any double quote, from `start` to `end` (the position of its LF, or the end
-   * of the text), split as the tokenizer would split it: fields at commas, CRs dropped, a line of
-   * nothing but CRs skipped as blank.
+   * One line without any double quote, bytes `start` to `end` of `b` (b[end] is its LF), split as
+   * the tokenizer would split it: fields at commas, CRs dropped, a line of nothing but CRs skipped
+   * as blank. Numbers are parsed from the bytes; other cells are decoded (UTF-8) one by one, which
+   * gives the text the tokenizer would see: fields end at ASCII bytes, never inside a character.
    */
-  private plainLine(text: string, start: number, end: number): void {
+  private plainLine(b: Buffer, start: number, end: number): void {
     if (start === end) return;
-    if (text.charCodeAt(start) === CR) {
+    if (b[start] === CR) {
       let j = start;
-      while (j < end && text.charCodeAt(j) === CR) j++;
+      while (j < end && b[j] === CR) j++;
       if (j === end) return;
     }
     const slot = this.slot;
     const hl = this.headerLength;
     const modes = this.modes;
+    const nums = this.nums;
+    const row = this.rows;
     let i = start;
     let f = 0;
     for (;;) {
       const k = f < hl ? slot[f] : -1;
       if (k < 0) {
-        while (i < end && text.charCodeAt(i) !== COMMA) i++;
+        while (i < end && b[i] !== COMMA) i++;
       } else {
-        const mode = modes[k];
         let done = false;
-        if (mode <= Mode.Inferred && i < end) {
+        if (modes[k] <= Mode.Inferred && i < end) {
           // A number parsed in place; anything unusual (spaces, CRs inside, not a number) falls
           // through to the general path below.
-          const x = scanDecimal(text, i, end);
+          const x = scanDecimalBytes(b, i);
           if (x === x) {
             const j = scanEnd;
-            const c = j < end ? text.charCodeAt(j) : COMMA;
-            if (c === COMMA || (c === CR && (j + 1 === end || text.charCodeAt(j + 1) === COMMA))) {
-              this.nums[k]![this.rows] = x;
+            const c = b[j]; // the LF at the end of the line, at worst
+            if (c === COMMA || j === end || (c === CR && (j + 1 === end || b[j + 1] === COMMA))) {
+              nums[k]![row] = x;
               i = c === CR ? j + 1 : j;
               done = true;
             }
@@ -237,12 +282,17 @@ class CsvColumnReader {
           let j = i;
           let cr = false;
           for (; j < end; j++) {
-            const c = text.charCodeAt(j);
+            const c = b[j];
             if (c === COMMA) break;
             if (c === CR) cr = true;
           }
-          const cell = cr ? text.slice(i, j).replace(/\r/g, '') : text.slice(i, j);
-          this.cell(k, cell);
+          const known = this.known[k];
+          if (known && !cr && j > i) {
+            known.push(this.cats[k]!, b, i, j);
+          } else {
+            const text = b.toString('utf8', i, j);
+            this.cell(k, cr ? text.replace(/\r/g, '') : text);
+          }
           i = j;
         }
       }
@@ -255,76 +305,97 @@ class CsvColumnReader {
 
   // ---------------------------------------------------------------- the file
 
+  /**
+   * Reads the file in chunks of bytes (chunking.size). Complete lines are handled as they come:
+   * plain ones by plainLine, the header and any line with a double quote (and the lines after it
+   * while its record goes on) decoded and handed to the tokenizer. An unfinished line is carried
+   * to the front of the buffer and completed by the next read; reads are at least as long as what
+   * is carried, so a very long line costs linear time. The last line, when it has no line break,
+   * goes to the tokenizer, which knows how a file may end.
+   */
   async read(): Promise<TableData> {
     const { file, options, size } = this;
     const progress = options.onProgress;
-    let sized = false;
     const tok = this.tok;
-    /** Whether the tokenizer holds an unfinished record (it must see the next text first). */
+    /** Whether the tokenizer holds an unfinished record (it must see the next line first). */
     let inTokenizer = false;
-    let rest = '';
-    // An unfinished line longer than this goes to the tokenizer instead of being carried over to
-    // the next chunk (carrying a huge line chunk after chunk would copy it again and again).
-    const maxCarry = chunking.size >> 4;
-    const toTokenizer = (text: string, from: number): number => {
+    const toTokenizer = (text: string): void => {
       tok.line = this.line;
-      const p = tok.pushRecord(text, from);
+      inTokenizer = tok.pushRecord(text, 0) < 0;
       this.line = tok.line;
-      return p;
     };
+    let fh: FileHandle;
     try {
-      for await (const chunk of readChunks(file, progress && ((b) => progress(b, size)))) {
-        const text = rest === '' ? chunk : rest + chunk;
-        rest = '';
-        const len = text.length;
-        let p = 0;
-        if (inTokenizer) {
-          p = toTokenizer(text, 0);
-          if (p < 0) continue;
-          inTokenizer = false;
+      fh = await open(file, 'r');
+    } catch (err) {
+      throw new FileInputError(file, `cannot read the file: ${(err as Error).message}`);
+    }
+    let buf = Buffer.allocUnsafe(2 * Math.max(1, chunking.size));
+    let have = 0; // bytes carried at the front of buf: the start of an unfinished line
+    let bytesRead = 0;
+    let bom = true; // a byte order mark may still be at the front
+    let sized = false;
+    try {
+      for (;;) {
+        const want = Math.max(1, chunking.size, have);
+        if (buf.length < have + want) {
+          const b = Buffer.allocUnsafe(2 * (have + want));
+          buf.copy(b, 0, 0, have);
+          buf = b;
         }
-        let quote = text.indexOf('"', p);
-        while (p < len) {
-          const lf = text.indexOf('\n', p);
-          if (lf < 0) {
-            // An unfinished line: carried to the next chunk, unless quoted or long.
-            if (quote >= 0 || len - p > maxCarry || this.header === null) {
-              toTokenizer(text, p);
-              inTokenizer = true;
-            } else {
-              rest = text.slice(p);
-            }
-            break;
-          }
-          if ((quote >= 0 && quote < lf) || this.header === null) {
-            p = toTokenizer(text, p);
-            if (p < 0) {
-              inTokenizer = true;
-              break;
-            }
-            if (quote >= 0 && quote < p) quote = text.indexOf('"', p);
+        let n: number;
+        try {
+          n = (await fh.read(buf, have, want, null)).bytesRead;
+        } catch (err) {
+          throw new FileInputError(file, `cannot read the file: ${(err as Error).message}`);
+        }
+        bytesRead += n;
+        const end = have + n;
+        let p = 0;
+        if (bom) {
+          if (end < 3 && n > 0) {
+            have = end;
             continue;
           }
-          this.plainLine(text, p, lf);
-          this.line++;
+          bom = false;
+          if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3;
+        }
+        if (n === 0) {
+          // The end of the file: a last line without a line break goes to the tokenizer.
+          if (p < end) toTokenizer(buf.toString('utf8', p, end));
+          if (p < end || inTokenizer) tok.end();
+          break;
+        }
+        const text = buf.subarray(0, end);
+        let quote = text.indexOf(QUOTE, p);
+        for (;;) {
+          const lf = text.indexOf(LF, p);
+          if (lf < 0) break;
+          if (inTokenizer || this.header === null || (quote >= 0 && quote < lf)) {
+            toTokenizer(text.toString('utf8', p, lf + 1));
+            if (quote >= 0 && quote < lf) quote = text.indexOf(QUOTE, lf + 1);
+          } else {
+            this.plainLine(text, p, lf);
+            this.line++;
+          }
           p = lf + 1;
         }
-        if (!sized) {
-          // Size the columns for the whole file from the rows in its first chunk (2% to spare, as
-          // rows differ in length; a short guess only means the columns grow once more).
+        if (!sized && this.rows > 0) {
+          // Size the columns for the whole file from the rows so far (2% to spare, as rows differ
+          // in length; a short guess only means the columns grow once more).
           sized = true;
-          const bytes = Buffer.byteLength(text) - rest.length;
-          if (this.rows > 0 && bytes < size) this.grow(Math.ceil(((this.rows * size) / bytes) * 1.02) + 1024);
+          const consumed = bytesRead - (end - p);
+          if (consumed < size) this.grow(Math.ceil(((this.rows * size) / consumed) * 1.02) + 1024);
         }
+        buf.copy(buf, 0, p, end);
+        have = end - p;
+        progress?.(bytesRead, size);
       }
-      if (rest !== '') {
-        toTokenizer(rest, 0);
-        inTokenizer = true;
-      }
-      if (inTokenizer) tok.end();
     } catch (err) {
       if (err instanceof CsvSyntaxError) throw new FileInputError(file, err.message, err.line);
       throw err;
+    } finally {
+      await fh.close().catch(() => {});
     }
     if (this.header === null) throw new FileInputError(file, 'the file is empty (expected a header row)');
     if (this.rows === 0) throw new FileInputError(file, 'the file has no data rows');

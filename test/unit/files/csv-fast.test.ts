@@ -9,7 +9,7 @@ import { chunking, CsvSource } from '../../../src/io/files/csv.js';
 import { readCsvTable } from '../../../src/io/files/csv-read.js';
 import type { ColumnKind, ReadOptions, TableData } from '../../../src/io/files/index.js';
 import { readTwoPass } from '../../../src/io/files/two-pass.js';
-import { parseNumberText } from '../../../src/io/files/values.js';
+import { parseNumberText, scanDecimal, scanDecimalBytes, scanEnd } from '../../../src/io/files/values.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-csv-fast-'));
 let n = 0;
@@ -59,6 +59,20 @@ describe('parseNumberText', () => {
       same(`${m}e${k}`);
       const s = String(Math.abs(m)).padStart(k + 1, '0');
       same(`${m < 0 ? '-' : ''}${s.slice(0, s.length - k)}.${s.slice(s.length - k)}`);
+    }), { numRuns: 20_000 });
+  });
+});
+
+describe('scanDecimalBytes', () => {
+  it('scans bytes as scanDecimal scans text: same value, same end', () => {
+    const piece = fc.constantFrom('0', '1', '5', '9', '.', '-', '+', 'e', 'E', ' ', 'x', ',', '\r', '12345678901234567');
+    fc.assert(fc.property(fc.array(piece, { maxLength: 14 }).map((a) => a.join('')), fc.integer({ min: 0, max: 3 }), (t, at) => {
+      const start = Math.min(at, t.length);
+      const x = scanDecimal(t, start, t.length);
+      const end = scanEnd;
+      const y = scanDecimalBytes(Buffer.from(`${t}\n`, 'latin1'), start);
+      expect(Object.is(x, y), JSON.stringify(t)).toBe(true);
+      expect(scanEnd).toBe(end);
     }), { numRuns: 20_000 });
   });
 });
@@ -137,6 +151,14 @@ describe('one-pass CSV reader', () => {
     const [fast, reference] = await bothWays(`a,b\n${rows.join('\n')}\n`, { columns: ['b', 'a'] }, 4096);
     expect(fast).toEqual(reference);
     expect((fast as { rows: number }).rows).toBe(6000);
+  });
+
+  it('reads categories of every length and count, repeated or not, as readTwoPass does', async () => {
+    // More distinct short values than the reader remembers by bytes, long ones, and non-ASCII ones.
+    const values = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? `long-${'x'.repeat(40)}-${i}` : i % 11 === 0 ? `é${i}` : `c${i}`));
+    const rows = [...values, ...values.slice(0, 300), ...values.slice(4000)].map((v, i) => `${v},${i % 3 ? v : ''},${i}`);
+    const [fast, reference] = await bothWays(`a,b,n\n${rows.join('\n')}\n`, { columns: ['a', 'b', 'n'], kinds: { a: 'categorical' } }, 4096);
+    expect(fast).toEqual(reference);
   });
 
   it('carries on after a very long unquoted line', async () => {
