@@ -19,7 +19,7 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { inferenceBodies, median, outDir, progress, topicNames, trainingBodies } from './lib/common.js';
 import { formatProfile, summarizeProfile } from './lib/profile.js';
-import { decodeOnly, MODELS, perWindowFor, processOnly, TRAINING_ROWS } from './sections/streaming.js';
+import { decodeRates, MODELS, perWindowFor, processOnly, TRAINING_ROWS } from './sections/streaming.js';
 
 function parseArgs(argv: string[]) {
   const o = { events: 1_000_000, reps: 3, profile: false, json: false };
@@ -53,10 +53,13 @@ async function main() {
   const decode: number[] = [];
   const proc: number[] = [];
   const ratios: number[] = [];
+  const decodeCpu: number[] = [];
+  const procCpu: number[] = [];
   let digest = '';
   let windows = 0;
   for (let rep = 0; rep < o.reps; rep++) {
-    const d = decodeOnly(bodies);
+    const dr = decodeRates(bodies);
+    const d = dr.eps;
     const last = rep === o.reps - 1;
     let session: Session | null = null;
     if (last && o.profile) {
@@ -86,7 +89,9 @@ async function main() {
     decode.push(d);
     proc.push(p.eps);
     ratios.push(p.eps / d);
-    progress(`  round ${rep + 1}: decode ${Math.round(d).toLocaleString('en')} ev/s, processInference ${Math.round(p.eps).toLocaleString('en')} ev/s, ratio ${(p.eps / d).toFixed(3)}`);
+    decodeCpu.push(dr.cpuEps);
+    procCpu.push(p.cpuEps);
+    progress(`  round ${rep + 1}: decode ${Math.round(d).toLocaleString('en')} ev/s, processInference ${Math.round(p.eps).toLocaleString('en')} ev/s, ratio ${(p.eps / d).toFixed(3)}; per CPU second: decode ${Math.round(dr.cpuEps).toLocaleString('en')}, processInference ${Math.round(p.cpuEps).toLocaleString('en')}`);
   }
   const out = {
     events: o.events,
@@ -95,10 +100,13 @@ async function main() {
     process_inference_only_eps: Math.round(median(proc)),
     ratio: Math.round(median(ratios) * 1000) / 1000,
     us_per_event: Math.round((1e6 / median(proc)) * 100) / 100,
+    decode_only_cpu_eps: Math.round(median(decodeCpu)),
+    process_inference_only_cpu_eps: Math.round(median(procCpu)),
+    cpu_us_per_event: Math.round((1e6 / median(procCpu)) * 100) / 100,
     windows,
     results_digest: digest,
   };
-  process.stdout.write(`decode alone ${out.decode_only_eps.toLocaleString('en')} ev/s; processInference alone ${out.process_inference_only_eps.toLocaleString('en')} ev/s (${out.us_per_event} µs/event); ratio ${out.ratio}; ${windows} windows; results digest ${digest}\n`);
+  process.stdout.write(`decode alone ${out.decode_only_eps.toLocaleString('en')} ev/s; processInference alone ${out.process_inference_only_eps.toLocaleString('en')} ev/s (${out.us_per_event} µs/event); ratio ${out.ratio}; per CPU second: decode ${out.decode_only_cpu_eps.toLocaleString('en')}, processInference ${out.process_inference_only_cpu_eps.toLocaleString('en')} (${out.cpu_us_per_event} µs CPU/event); ${windows} windows; results digest ${digest}\n`);
   if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
 }
 
