@@ -12,6 +12,8 @@ import { loadTypes } from '../../src/codec/schemas.js';
 import type { DriftAlert } from '../../src/detect/alerts.js';
 import type { WindowResult } from '../../src/detect/evaluate.js';
 import { createKafka, createTopics } from '../../src/io/kafka.js';
+import { WorkerPool } from '../../src/io/workers.js';
+import pino from 'pino';
 import { normal, rng } from '../processor/driver.js';
 import { httpStatus, kafkaClient, metric, readToEnd, waitFor, writeConfig, startDriftline, type Proc } from './support/driftline.js';
 
@@ -110,4 +112,56 @@ describe('driftline run with two worker threads', () => {
     expect(exit.code).toBe(0);
     expect(p.log.filter((l) => l.includes('stopped cleanly'))).toHaveLength(1);
   }, 240_000);
+
+  it('restarts a worker that died; its partitions go on being processed', async () => {
+    const sfx = randomUUID().slice(0, 8);
+    const raw = {
+      kafka: { brokers, groupId: `workers-restart-${sfx}` },
+      topics: { inference: `wkr.inference.${sfx}`, training: `wkr.training.${sfx}`, results: `wkr.results.${sfx}`, alerts: `wkr.alerts.${sfx}`, deadLetter: `wkr.dlq.${sfx}` },
+      metrics: { port: 0 },
+      processor: { tickIntervalMs: 200, workers: 2 },
+      logLevel: 'warn',
+      models: [{ id: 'm0', window: { size: '1h', grace: '0s', idle: '2s' }, features: [{ name: 'x', type: 'numeric' }] }, { id: 'm1', window: { size: '1h', grace: '0s', idle: '2s' }, features: [{ name: 'x', type: 'numeric' }] }],
+    };
+    const config = parseConfig(raw);
+    await createTopics(createKafka(config), config, { partitions: 2 });
+    const logged: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
+    // A thread ended from outside does not leave the group: the broker notices after the session timeout.
+    const session = process.env.DRIFTLINE_SESSION_TIMEOUT_MS;
+    process.env.DRIFTLINE_SESSION_TIMEOUT_MS = '6000'; // worker threads get a copy of the environment when they start
+    const pool = new WorkerPool({ configPath: writeConfig(raw), workers: 2, host: '127.0.0.1', port: 0, logger });
+    await pool.start();
+    if (session === undefined) delete process.env.DRIFTLINE_SESSION_TIMEOUT_MS;
+    else process.env.DRIFTLINE_SESSION_TIMEOUT_MS = session;
+    try {
+      await waitFor('both workers ready', () => pool.isReady(), 60_000);
+      // End one worker thread from outside, as a crash would.
+      const slots = (pool as unknown as { slots: { worker: import('node:worker_threads').Worker | null }[] }).slots;
+      await slots[0].worker!.terminate();
+      expect(pool.isReady()).toBe(false);
+      expect(logged.some((l) => l.includes('worker 0 stopped unexpectedly') && l.includes('restarting it in 1000 ms'))).toBe(true);
+      await waitFor('the restarted worker ready', () => pool.isReady(), 60_000);
+
+      // Events of both models (one partition each) are processed after the restart.
+      const producer = kafkaClient(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const r = rng(5);
+      for (const m of [0, 1]) {
+        await producer.send({ topic: config.topics.training, acks: -1, messages: Array.from({ length: 200 }, (_, i) => ({ key: `m${m}`, value: encodeEvent(types.training, 'training', { model_id: `m${m}`, model_version: 'v1', event_id: `t${i}`, event_time: T0 - H, features: { x: normal(r) } }) })) });
+      }
+      const inference = [];
+      for (const m of [0, 1]) for (let i = 0; i < 300; i++) inference.push({ key: `m${m}`, partition: m, value: encodeEvent(types.inference, 'inference', { model_id: `m${m}`, model_version: 'v1', event_id: `${m}-${i}`, event_time: T0 + i * 1000, features: { x: normal(r) } }) });
+      await producer.send({ topic: config.topics.inference, acks: -1, messages: inference });
+      await producer.disconnect();
+      let results: WindowResult[] = [];
+      await waitFor('a window result of each model', async () => {
+        results = (await readToEnd(brokers, config.topics.results)).map((m) => types.windowResult.fromBuffer(m.value!) as WindowResult);
+        return new Set(results.map((x) => x.model_id)).size === 2;
+      }, 60_000, 500);
+      expect(results.map((x) => `${x.model_id}:${x.rows}`).sort()).toEqual(['m0:300', 'm1:300']);
+    } finally {
+      await pool.stop();
+    }
+  }, 180_000);
 });
