@@ -52,22 +52,36 @@ export function sortedPairStats(reference: Float64Array, current: Float64Array, 
   let minDiff = Infinity;
   let s = 0;
   let c = 0;
-  let v = reference[0] <= current[0] ? reference[0] : current[0];
+  // i / n and j / m, recomputed only when i or j moves
+  let fi = 0;
+  let fj = 0;
+  // the next value on each side, Infinity once a side is used up (the samples are finite)
+  let r = reference[0];
+  let q = current[0];
+  let edge = edges[0];
+  let v = r <= q ? r : q;
   for (;;) {
     // consume every value equal to v on both sides
-    while (i < n && reference[i] <= v) i++;
-    if (j < m && current[j] <= v) {
+    if (r <= v) {
+      do i++;
+      while (i < n && reference[i] <= v);
+      r = i < n ? reference[i] : Infinity;
+      fi = i / n;
+    }
+    if (q <= v) {
       const j0 = j;
-      j++;
-      while (j < m && current[j] <= v) j++;
-      while (e < ne && edges[e] < v) e++;
+      do j++;
+      while (j < m && current[j] <= v);
+      q = j < m ? current[j] : Infinity;
+      fj = j / m;
+      while (edge < v) edge = ++e < ne ? edges[e] : Infinity;
       counts[e] += j - j0;
     }
-    const diff = i / n - j / m;
+    const diff = fi - fj;
     if (diff > maxDiff) maxDiff = diff;
     if (diff < minDiff) minDiff = diff;
-    if (i >= n && j >= m) break;
-    const x = j >= m || (i < n && reference[i] <= current[j]) ? reference[i] : current[j];
+    const x = r <= q ? r : q;
+    if (x === Infinity) break;
     const term = Math.abs(diff) * (x - v);
     const t = s + term;
     if (Math.abs(s) >= Math.abs(term)) c += s - t + term;
