@@ -8,6 +8,7 @@
  *   --window-rows N    rows of the evaluated window and its reference in `ks` (default 100,000)
  *   --ks-n N           sample size of the ks kernel (default 100,000); --reps N (default 7)
  *   --profile          also run `driftline run` under --cpu-prof and summarize the hot spots
+ *   --workers N        processor.workers of the main `driftline run` (default 2; a 1-worker run is always made too)
  *   --no-evidently / --no-nannyml   skip one of the Python baselines
  *   --brokers host:port   Kafka (default 127.0.0.1:$KAFKA_PORT, KAFKA_PORT defaulting to 29092)
  *   --json             print one JSON object as the last line of stdout
@@ -39,6 +40,7 @@ function parseArgs(argv: string[]) {
     ksN: 100_000,
     reps: 7,
     profile: false,
+    workers: 2,
     evidently: true,
     nannyml: true,
     json: false,
@@ -67,6 +69,7 @@ function parseArgs(argv: string[]) {
       case '--ks-n': o.ksN = num(++i); break;
       case '--reps': o.reps = num(++i); break;
       case '--profile': o.profile = true; break;
+      case '--workers': o.workers = num(++i); break;
       case '--no-evidently': o.evidently = false; break;
       case '--no-nannyml': o.nannyml = false; break;
       case '--json': o.json = true; break;
@@ -129,7 +132,7 @@ async function main() {
 
   if (o.only.has('streaming')) {
     if (kafkaDown) reasons.streaming = kafkaDown;
-    else st = await attempt('streaming', () => streaming(o.brokers, o.events, { profile: o.profile }));
+    else st = await attempt('streaming', () => streaming(o.brokers, o.events, { profile: o.profile, workers: o.workers }));
   } else reasons.streaming = 'not selected (--only)';
   if (o.only.has('ks')) ke = await attempt('ks', () => kernels({ ksN: o.ksN, windowRows: o.windowRows, reps: o.reps }));
   else reasons.ks = 'not selected (--only)';
@@ -147,9 +150,12 @@ async function main() {
   const add = (section: string, what: string, value: string) => rows.push({ section, what, value });
   if (st) {
     add('streaming', `events (${st.events.toLocaleString('en')}), produce rate`, `${fmtN(st.produce_eps)} ev/s`);
-    add('streaming', 'bare kafkajs consumer (eachBatch, count only)', `${fmtN(st.bare_kafkajs_eps)} ev/s`);
-    add('streaming', 'driftline run (child process)', `${fmtN(st.driftline_eps)} ev/s`);
+    add('streaming', 'bare kafkajs consumer (eachBatch, count only; mean of a run before and after)', `${fmtN(st.bare_kafkajs_eps)} ev/s (${st.bare_runs_eps.map((x) => fmtN(x)).join(', ')})`);
+    add('streaming', `driftline run (child process, processor.workers ${st.workers})`, `${fmtN(st.driftline_eps)} ev/s`);
     add('streaming', 'ratio driftline / bare (higher is better, 1 = free)', fmtN(st.ratio, 3));
+    if (st.workers > 1) add('streaming', 'driftline run, processor.workers 1; ratio', `${fmtN(st.driftline_1_worker_eps)} ev/s; ${fmtN(st.ratio_1_worker, 3)}`);
+    const cpu = st.cpu_us_per_event;
+    add('streaming', `CPU per event: bare / driftline 1 worker${st.workers > 1 ? ` / ${st.workers} workers` : ''}`, [cpu.bare_kafkajs, cpu.driftline_1_worker, ...(st.workers > 1 ? [cpu.driftline] : [])].map((x) => (x === null ? 'n/a' : `${x.toFixed(2)} µs`)).join(' / '));
     add('streaming', 'Avro decode alone (EventDecoder -> EventView)', `${fmtN(st.decode_only_eps)} ev/s`);
     add('streaming', `processInference alone, no Kafka (${st.windows_closed_in_memory} windows closed)`, `${fmtN(st.process_inference_only_eps)} ev/s`);
     add('streaming', 'start-up to first event: driftline / bare', `${fmtN(st.driftline_startup_s, 1)} s / ${fmtN(st.bare_startup_s, 1)} s`);
@@ -194,7 +200,7 @@ async function main() {
 
   if (o.json) {
     const out = {
-      streaming: st ? { events: st.events, driftline_eps: st.driftline_eps, bare_kafkajs_eps: st.bare_kafkajs_eps, ratio: round(st.ratio, 4), decode_only_eps: st.decode_only_eps, process_inference_only_eps: st.process_inference_only_eps } : { events: o.events, driftline_eps: null, bare_kafkajs_eps: null, ratio: null, reason: reasons.streaming },
+      streaming: st ? { events: st.events, driftline_eps: st.driftline_eps, bare_kafkajs_eps: st.bare_kafkajs_eps, ratio: round(st.ratio, 4), decode_only_eps: st.decode_only_eps, process_inference_only_eps: st.process_inference_only_eps, workers: st.workers, driftline_1_worker_eps: st.driftline_1_worker_eps, ratio_1_worker: round(st.ratio_1_worker, 4), cpu_us_per_event: { bare_kafkajs: round(st.cpu_us_per_event.bare_kafkajs, 3), driftline_1_worker: round(st.cpu_us_per_event.driftline_1_worker, 3), driftline: round(st.cpu_us_per_event.driftline, 3) } } : { events: o.events, driftline_eps: null, bare_kafkajs_eps: null, ratio: null, reason: reasons.streaming },
       ks_vs_scipy: ke ? { n: ke.ks.n1, driftline_ms: round(ke.ks.driftline_ms), scipy_ms: round(ke.ks.scipy_ms), ratio: round(ke.ks.ratio, 4), window_eval_ms: round(ke.window_eval_ms, 1), window_eval_rows: ke.window_eval_rows, exact_10000_vs_5000: { driftline_ms: round(ke.ks_exact.driftline_ms), scipy_ms: round(ke.ks_exact.scipy_ms), ratio: round(ke.ks_exact.ratio, 4) } } : { n: o.ksN, driftline_ms: null, scipy_ms: null, ratio: null, reason: reasons.ks },
       compare_vs_evidently: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline.wall_s ?? null), evidently_s: round(off?.evidently.wall_s ?? null), ratio: off?.driftline.wall_s && off.evidently.wall_s ? round(off.driftline.wall_s / off.evidently.wall_s, 4) : null, ...(off?.evidently.wall_s ? {} : { reason: off?.evidently.error ?? reasons.compare }) },
       compare_vs_nannyml: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline.wall_s ?? null), nannyml_s: round(off?.nannyml.wall_s ?? null), ratio: off?.driftline.wall_s && off.nannyml.wall_s ? round(off.driftline.wall_s / off.nannyml.wall_s, 4) : null, ...(off?.nannyml.wall_s ? {} : { reason: off?.nannyml.error ?? reasons.compare }) },

@@ -92,7 +92,7 @@ export async function produceMessages(k: Kafka, topic: string, messages: { key: 
  * The baseline: a kafkajs consumer (eachBatch, counting messages only) reading the topic from the
  * beginning with a fresh group. Rate is measured from the first batch to the last message.
  */
-export async function bareConsume(k: Kafka, topic: string, expected: number, timeoutMs = 600_000): Promise<{ eps: number; ms: number; startupMs: number }> {
+export async function bareConsume(k: Kafka, topic: string, expected: number, timeoutMs = 600_000): Promise<{ eps: number; ms: number; startupMs: number; cpuUsPerEvent: number }> {
   const c = k.consumer({ groupId: `bench-bare-${Date.now()}-${Math.random().toString(36).slice(2)}`, allowAutoTopicCreation: false });
   const tStart = now();
   await c.connect();
@@ -101,6 +101,8 @@ export async function bareConsume(k: Kafka, topic: string, expected: number, tim
   let first = 0;
   let firstCount = 0;
   let lastReport = 0;
+  let firstCpu = process.cpuUsage();
+  let endCpu = firstCpu;
   const done = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bare consumer timed out after ${timeoutMs} ms with ${count} of ${expected} messages`)), timeoutMs);
     void c.run({
@@ -109,6 +111,7 @@ export async function bareConsume(k: Kafka, topic: string, expected: number, tim
         if (first === 0) {
           first = now();
           firstCount = batch.messages.length;
+          firstCpu = process.cpuUsage();
         }
         count += batch.messages.length;
         if (count - lastReport >= 200_000) {
@@ -116,6 +119,7 @@ export async function bareConsume(k: Kafka, topic: string, expected: number, tim
           progress(`  bare kafkajs consumed ${count.toLocaleString('en')}`);
         }
         if (count >= expected) {
+          endCpu = process.cpuUsage(firstCpu);
           clearTimeout(timer);
           resolve(now());
         }
@@ -125,7 +129,9 @@ export async function bareConsume(k: Kafka, topic: string, expected: number, tim
   const end = await done;
   await c.disconnect();
   const ms = end - first;
-  return { eps: (count - firstCount) / (ms / 1000), ms, startupMs: first - tStart };
+  // CPU of this whole process (all threads) while consuming, per event
+  const cpuUsPerEvent = (endCpu.user + endCpu.system) / (count - firstCount);
+  return { eps: (count - firstCount) / (ms / 1000), ms, startupMs: first - tStart, cpuUsPerEvent };
 }
 
 export function freePort(): Promise<number> {

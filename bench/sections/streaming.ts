@@ -3,7 +3,7 @@
  * `driftline run` (child process), plus Avro decoding alone and processInference alone (no Kafka).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -27,6 +27,15 @@ export interface StreamingResult {
   produce_eps: number | null;
   driftline_startup_s: number | null;
   bare_startup_s: number | null;
+  /** processor.workers of the driftline run behind driftline_eps. */
+  workers: number;
+  /** The same run with processor.workers: 1 (one thread, as the bare consumer). */
+  driftline_1_worker_eps: number | null;
+  ratio_1_worker: number | null;
+  /** CPU time per event (user + system, every thread of the process): steadier than rates on a shared machine. */
+  cpu_us_per_event: { bare_kafkajs: number; driftline_1_worker: number | null; driftline: number | null };
+  /** The two bare runs (before and after driftline's), whose mean is bare_kafkajs_eps. */
+  bare_runs_eps: number[];
   profile: string | null;
   notes: string[];
 }
@@ -96,8 +105,22 @@ export function processOnly(bodies: Bodies, training: { key: string; value: Buff
   return { eps: bodies.length / (ms / 1000), cpuEps: bodies.length / cpu, windows };
 }
 
+/** CPU time in ms (user + system, all threads) of a process so far, from /proc (Linux); null elsewhere. */
+export function childCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // fields after "(comm) ": state is [0], utime [11], stime [12], in clock ticks (100 per second)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 interface ChildRun {
   eps: number;
+  /** CPU time (all threads, user + system) of the child per event, between the first and the last scrape. */
+  cpuUsPerEvent: number | null;
   startupMs: number;
   profilePath: string | null;
 }
@@ -121,6 +144,8 @@ export async function runDriftline(brokers: string, topics: Topics, expected: nu
   let lastC = 0;
   let lastReport = 0;
   let endT = 0;
+  let firstCpu: number | null = null;
+  let endCpu: number | null = null;
   try {
     while (now() < deadline) {
       if (exitedEarly) throw new Error(`driftline run exited early: ${stderr}`);
@@ -129,6 +154,7 @@ export async function runDriftline(brokers: string, topics: Topics, expected: nu
       if (c !== null && c > 0 && firstT === 0) {
         firstT = t;
         firstC = c;
+        firstCpu = childCpuMs(child.pid);
       }
       if (c !== null) lastC = c;
       if (c !== null && c - lastReport >= 200_000) {
@@ -137,6 +163,7 @@ export async function runDriftline(brokers: string, topics: Topics, expected: nu
       }
       if (c !== null && c >= expected) {
         endT = t;
+        endCpu = childCpuMs(child.pid);
         break;
       }
       await sleep(100); // each scrape costs the child a little CPU: not more often
@@ -153,10 +180,11 @@ export async function runDriftline(brokers: string, topics: Topics, expected: nu
     const files = readdirSync(opts.profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(opts.profileDir!, f)).sort((a, b) => statSync(b).size - statSync(a).size);
     profilePath = files[0] ?? null;
   }
-  return { eps: (expected - firstC) / ((endT - firstT) / 1000), startupMs: firstT - t0, profilePath };
+  const cpuUsPerEvent = firstCpu !== null && endCpu !== null ? ((endCpu - firstCpu) * 1000) / (expected - firstC) : null;
+  return { eps: (expected - firstC) / ((endT - firstT) / 1000), cpuUsPerEvent, startupMs: firstT - t0, profilePath };
 }
 
-export async function streaming(brokers: string, n: number, opts: { profile: boolean }): Promise<StreamingResult> {
+export async function streaming(brokers: string, n: number, opts: { profile: boolean; workers: number }): Promise<StreamingResult> {
   const notes: string[] = [];
   const perWindow = perWindowFor(n);
   progress(`streaming: encoding ${n.toLocaleString('en')} InferenceEvents (20 numeric + 5 categorical features, ${MODELS} models, ${perWindow} events per model and 1-minute window)`);
@@ -179,19 +207,31 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
   const prod = await produceBodies(k, topics.inference, bodies, PARTITIONS);
   const produceEps = n / (prod.ms / 1000);
 
+  // The bare consumer runs before and after driftline's runs; their mean is the baseline, so that
+  // a slow or fast patch of the shared machine does not fall on one side only.
   progress('streaming: bare kafkajs consumer (eachBatch, counting only)');
-  const bare = await bareConsume(k, topics.inference, n);
-  progress(`  bare: ${Math.round(bare.eps).toLocaleString('en')} ev/s`);
+  const bare1 = await bareConsume(k, topics.inference, n);
+  progress(`  bare: ${Math.round(bare1.eps).toLocaleString('en')} ev/s, ${bare1.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
 
-  progress('streaming: driftline run (child process, fresh group id)');
-  const dl = await runDriftline(brokers, topics, n);
-  progress(`  driftline: ${Math.round(dl.eps).toLocaleString('en')} ev/s`);
+  progress('streaming: driftline run, processor.workers 1 (child process, fresh group id)');
+  const dl1 = await runDriftline(brokers, topics, n, { workers: 1 });
+  progress(`  driftline, 1 worker: ${Math.round(dl1.eps).toLocaleString('en')} ev/s, ${dl1.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
+  let dl = dl1;
+  if (opts.workers > 1) {
+    progress(`streaming: driftline run, processor.workers ${opts.workers} (child process, fresh group id)`);
+    dl = await runDriftline(brokers, topics, n, { workers: opts.workers });
+    progress(`  driftline, ${opts.workers} workers: ${Math.round(dl.eps).toLocaleString('en')} ev/s, ${dl.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
+  }
+  progress('streaming: bare kafkajs consumer again');
+  const bare2 = await bareConsume(k, topics.inference, n);
+  progress(`  bare: ${Math.round(bare2.eps).toLocaleString('en')} ev/s, ${bare2.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
+  const bare = { eps: (bare1.eps + bare2.eps) / 2, startupMs: (bare1.startupMs + bare2.startupMs) / 2, cpuUsPerEvent: (bare1.cpuUsPerEvent + bare2.cpuUsPerEvent) / 2 };
 
   let profile: string | null = null;
   if (opts.profile) {
     progress('streaming: driftline run again under --cpu-prof');
     const dir = outDir(`profile-${Date.now()}`);
-    const pr = await runDriftline(brokers, topics, n, { profileDir: dir });
+    const pr = await runDriftline(brokers, topics, n, { profileDir: dir, workers: 1 });
     if (pr.profilePath) {
       profile = `${formatProfile(summarizeProfile(pr.profilePath, 20))}\n(profiled run: ${Math.round(pr.eps).toLocaleString('en')} ev/s; file ${pr.profilePath.slice(REPO_ROOT.length + 1)})`;
     } else notes.push('the profiled child wrote no .cpuprofile');
@@ -208,6 +248,11 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     produce_eps: Math.round(produceEps),
     driftline_startup_s: dl.startupMs / 1000,
     bare_startup_s: bare.startupMs / 1000,
+    workers: opts.workers,
+    driftline_1_worker_eps: Math.round(dl1.eps),
+    ratio_1_worker: dl1.eps / bare.eps,
+    cpu_us_per_event: { bare_kafkajs: bare.cpuUsPerEvent, driftline_1_worker: dl1.cpuUsPerEvent, driftline: dl.cpuUsPerEvent },
+    bare_runs_eps: [Math.round(bare1.eps), Math.round(bare2.eps)],
     profile,
     notes,
   };
