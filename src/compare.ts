@@ -13,8 +13,12 @@
  * One difference from a stream, on purpose: a file has no "late" rows. Every row lands in its
  * windows whatever the order of the file, as if grace were infinite.
  */
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { CompareThread } from './compare-thread.js';
 import { DriftlineError, FileInputError } from './errors.js';
-import { effectiveRules, evaluateWindow, scoredValue, type CurrentColumn, type Rule, type WindowResult } from './detect/evaluate.js';
+import { effectiveRules, evaluateWindow, scoredValue, type CurrentColumn, type FeatureResult, type Rule } from './detect/evaluate.js';
 import { alignCategories as alignCategoryCounts } from './detect/evaluate.js';
 import { ReferenceProfile, type CategoricalSnapshot, type ReferenceSnapshot } from './detect/reference.js';
 import { defaultMetricNames, getMetric, metricsForKind, type FeatureKind } from './detect/registry.js';
@@ -44,8 +48,16 @@ export interface CompareOptions {
   readonly advance?: string;
   /** Bins of the reference histogram of numeric features (psi, js, hellinger). */
   readonly bins?: number;
-  /** Progress while reading a file, in bytes. */
+  /** Progress while reading a file, in bytes (the two files may be read at the same time). */
   readonly onProgress?: (file: 'reference' | 'current', bytesRead: number, totalBytes: number) => void;
+  /** Progress of the evaluation, in features done. */
+  readonly onEvaluate?: (done: number, total: number) => void;
+  /**
+   * Whether to read and evaluate in two threads (a worker thread next to this one): by default
+   * when both files are CSV, together at least 16 MB, and there is more than one CPU; true forces
+   * it (CSV files of any size), false forbids it. The report is the same either way.
+   */
+  readonly parallel?: boolean;
 }
 
 // ------------------------------------------------------------------ the JSON contract
@@ -171,7 +183,7 @@ function currentShares(dist: FeatureDistribution, current: CurrentColumn, snapsh
   return dist.categories.map((c) => (byName.has(c) ? shares[byName.get(c)!] : 0));
 }
 
-interface Feature {
+export interface Feature {
   readonly name: string;
   readonly kind: FeatureKind;
   readonly metrics: readonly string[];
@@ -219,33 +231,31 @@ async function chooseColumns(opts: CompareOptions): Promise<{ names: string[]; f
 }
 
 /**
- * Feeds every reference row into a ReferenceProfile, as the processor feeds training events, and
- * returns its snapshot. Features are independent in a profile, so it is fed one column at a time,
- * and each column is dropped from `columns` once fed: the file's columns and the profile's copies
- * are never all in memory at once. The profile itself is garbage once the snapshot is taken.
+ * Feeds every reference row of one feature into a ReferenceProfile, as the processor feeds training
+ * events, and returns its snapshot. Features are independent in a profile (each has its own
+ * reservoir, seeded from its name, and with maxRows = the reference's rows it keeps every value),
+ * so a profile of one feature gives that feature exactly what a profile of all of them gives it;
+ * and the profile's copies of one column at a time are all that is in memory on top of the file's
+ * columns. The profile itself is garbage once the snapshot is taken.
  */
-function buildReference(columns: Map<string, ColumnData>, rows: number, features: readonly Feature[], bins: number): ReferenceSnapshot {
-  const profile = new ReferenceProfile('compare', 'reference', features.map((f) => ({ name: f.name, kind: f.kind, bins })), rows);
-  for (const f of features) {
-    const col = columns.get(f.name)!;
-    if (f.kind === 'numeric') {
-      const r = profile.numericFeature(f.name)!;
-      const values = (col as NumericColumnData).values;
-      for (let i = 0; i < rows; i++) {
-        const x = values[i];
-        if (Number.isNaN(x)) r.addMissing();
-        else r.add(x);
-      }
-    } else {
-      const r = profile.categoricalFeature(f.name)!;
-      const { codes, dictionary } = col as CategoricalColumnData;
-      for (let i = 0; i < rows; i++) {
-        const code = codes[i];
-        if (code < 0) r.addMissing();
-        else r.add(dictionary[code]);
-      }
+function buildReference(col: ColumnData, rows: number, f: Feature, bins: number): ReferenceSnapshot {
+  const profile = new ReferenceProfile('compare', 'reference', [{ name: f.name, kind: f.kind, bins }], rows);
+  if (f.kind === 'numeric') {
+    const r = profile.numericFeature(f.name)!;
+    const values = (col as NumericColumnData).values;
+    for (let i = 0; i < rows; i++) {
+      const x = values[i];
+      if (Number.isNaN(x)) r.addMissing();
+      else r.add(x);
     }
-    columns.delete(f.name);
+  } else {
+    const r = profile.categoricalFeature(f.name)!;
+    const { codes, dictionary } = col as CategoricalColumnData;
+    for (let i = 0; i < rows; i++) {
+      const code = codes[i];
+      if (code < 0) r.addMissing();
+      else r.add(dictionary[code]);
+    }
   }
   for (let i = 0; i < rows; i++) profile.rowAdded();
   return profile.snapshot();
@@ -265,8 +275,16 @@ class RowList {
   }
 }
 
+/** A window of the current file: its bounds and its rows (null: every row of the file). */
+export interface WindowRows {
+  readonly start: number;
+  readonly end: number;
+  readonly rows: Int32Array | null;
+  readonly count: number;
+}
+
 /** Groups current rows by window, with the same assignment as the stream. Ascending by start. */
-function groupByWindow(spec: WindowSpec, times: Float64Array, file: string, column: string): { start: number; end: number; rows: RowList }[] {
+function groupByWindow(spec: WindowSpec, times: Float64Array, file: string, column: string): WindowRows[] {
   const groups = new Map<number, RowList>();
   const starts: number[] = [];
   for (let i = 0; i < times.length; i++) {
@@ -279,7 +297,10 @@ function groupByWindow(spec: WindowSpec, times: Float64Array, file: string, colu
       g.push(i);
     }
   }
-  return [...groups.keys()].sort((a, b) => a - b).map((start) => ({ start, end: windowEnd(spec, start), rows: groups.get(start)! }));
+  return [...groups.keys()].sort((a, b) => a - b).map((start) => {
+    const g = groups.get(start)!;
+    return { start, end: windowEnd(spec, start), rows: g.rows.subarray(0, g.length), count: g.length };
+  });
 }
 
 /**
@@ -287,9 +308,9 @@ function groupByWindow(spec: WindowSpec, times: Float64Array, file: string, colu
  * numeric non-missing values (a fresh array: evaluation sorts it), or counts per category code.
  * `rows` null means every row of the file.
  */
-function currentColumn(col: ColumnData, rows: RowList | null, total: number): CurrentColumn {
-  const n = rows ? rows.length : total;
-  const at = rows ? (k: number) => rows.rows[k] : (k: number) => k;
+function currentColumn(col: ColumnData, w: WindowRows): CurrentColumn {
+  const { rows, count: n } = w;
+  const at = rows ? (k: number) => rows[k] : (k: number) => k;
   if (col.kind === 'categorical') {
     const counts = new Float64Array(col.dictionary.length);
     let missing = 0;
@@ -311,10 +332,10 @@ function currentColumn(col: ColumnData, rows: RowList | null, total: number): Cu
   return { kind: 'numeric', values, missing };
 }
 
-/** A WindowResult as the stable JSON contract of `compare`. */
-function toCompareWindow(r: WindowResult, windowed: boolean): CompareWindow {
+/** A window's feature results as the stable JSON contract of `compare`. */
+function toCompareWindow(w: WindowRows, results: readonly FeatureResult[], windowed: boolean): CompareWindow {
   const features: Record<string, CompareFeature> = {};
-  for (const f of r.features) {
+  for (const f of results) {
     const metrics: Record<string, CompareMetric> = {};
     for (const m of f.metrics) {
       metrics[m.metric] = m.p_value === null
@@ -324,11 +345,68 @@ function toCompareWindow(r: WindowResult, windowed: boolean): CompareWindow {
     features[f.feature] = { kind: f.kind === 'NUMERIC' ? 'numeric' : 'categorical', count: f.count, missing: f.missing, metrics };
   }
   return {
-    start: windowed ? new Date(r.window_start).toISOString() : null,
-    end: windowed ? new Date(r.window_end).toISOString() : null,
-    rows: r.rows,
+    start: windowed ? new Date(w.start).toISOString() : null,
+    end: windowed ? new Date(w.end).toISOString() : null,
+    rows: w.count,
     features,
   };
+}
+
+// ------------------------------------------------------------------ evaluation, feature by feature
+
+/**
+ * What evaluating the features needs, for any thread: the features, both files' columns (shared,
+ * not copied, between threads: see ReadOptions.shared), the windows, the rules.
+ */
+export interface EvaluationTask {
+  readonly features: readonly Feature[];
+  readonly referenceRows: number;
+  readonly currentRows: number;
+  /** Columns by feature name; each is deleted once its feature is done, to free memory early. */
+  readonly refColumns: Map<string, ColumnData>;
+  readonly curColumns: Map<string, ColumnData>;
+  readonly windows: readonly WindowRows[];
+  readonly rules: readonly Rule[];
+  readonly bins: number;
+  readonly detailed: boolean;
+}
+
+/** One feature evaluated: its result in every window, and its distributions for the HTML report. */
+export interface FeatureOutcome {
+  results: FeatureResult[];
+  /** Reference vs the whole current file (detailed only; null without reference values). */
+  distribution: FeatureDistribution | null;
+  /** The current side in each window (with distribution). */
+  shares: (number[] | null)[] | null;
+}
+
+/**
+ * Evaluates feature `index` of the task in every window: its reference snapshot, then each window
+ * by evaluateWindow (the stream processor's evaluation) with that one feature. Features are
+ * independent of one another in compare (no correction across features), so evaluating them one
+ * at a time, in any thread and any order, gives each the result a whole window would give it.
+ */
+export function evaluateFeatureAt(task: EvaluationTask, index: number): FeatureOutcome {
+  const f = task.features[index];
+  const refColumn = task.refColumns.get(f.name)!;
+  const curColumn = task.curColumns.get(f.name)!;
+  task.refColumns.delete(f.name);
+  task.curColumns.delete(f.name);
+  const snapshot = buildReference(refColumn, task.referenceRows, f, task.bins);
+  const results = task.windows.map((w) =>
+    evaluateWindow(
+      { modelId: 'compare', modelVersion: 'reference', start: w.start, end: w.end, rows: w.count, features: [f], column: () => currentColumn(curColumn, w) },
+      snapshot,
+      task.rules,
+    ).features[0]);
+  let distribution: FeatureDistribution | null = null;
+  let shares: (number[] | null)[] | null = null;
+  if (task.detailed) {
+    const whole: WindowRows = { start: 0, end: 0, rows: null, count: task.currentRows };
+    distribution = featureDistribution(snapshot, f.name, currentColumn(curColumn, whole));
+    if (distribution) shares = task.windows.map((w) => currentShares(distribution!, currentColumn(curColumn, w), snapshot, f.name));
+  }
+  return { results, distribution, shares };
 }
 
 /** Compares the current file against the reference file; see CompareOptions. */
@@ -361,93 +439,120 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
   }
 
   const { names, forced } = await chooseColumns(opts);
-
-  // Reference: read, profile, and let the columns go (only the snapshot is kept).
-  let refTable: TableData | null = await readTable(opts.reference, {
-    columns: names,
-    kinds: forced,
-    onProgress: opts.onProgress && ((b, t) => opts.onProgress!('reference', b, t)),
-  });
-  const features: Feature[] = names.map((name) => {
-    const col = refTable!.columns.get(name)!;
-    const kind: FeatureKind = col.kind === 'categorical' ? 'categorical' : 'numeric';
+  const columns = [...names];
+  if (spec && opts.timestampColumn) columns.push(opts.timestampColumn);
+  const kindsOf = (features: readonly Feature[]): Record<string, ColumnKind> => {
+    const kinds: Record<string, ColumnKind> = {};
+    for (const f of features) kinds[f.name] = f.kind;
+    if (spec && opts.timestampColumn) kinds[opts.timestampColumn] = 'timestamp';
+    return kinds;
+  };
+  const featuresOf = (ref: TableData): Feature[] => names.map((name) => {
+    const kind: FeatureKind = ref.columns.get(name)!.kind === 'categorical' ? 'categorical' : 'numeric';
     return { name, kind, metrics: metricsFor(kind, opts.metrics) };
   });
-  const referenceRows = refTable.rows;
-  const refColumns = new Map(refTable.columns);
-  refTable = null;
-  const snapshot = buildReference(refColumns, referenceRows, features, bins);
+  const progress = (file: 'reference' | 'current') => opts.onProgress && ((b: number, t: number) => opts.onProgress!(file, b, t));
 
-  // Current: the features with the reference's kinds (a numeric reference column makes a
-  // non-numeric current cell an error, not a silent change of kind), plus the timestamps.
-  const kinds: Record<string, ColumnKind> = {};
-  for (const f of features) kinds[f.name] = f.kind;
-  const columns = [...names];
-  if (spec && opts.timestampColumn) {
-    kinds[opts.timestampColumn] = 'timestamp';
-    columns.push(opts.timestampColumn);
-  }
-  const cur = await readTable(opts.current, {
-    columns,
-    kinds,
-    onProgress: opts.onProgress && ((b, t) => opts.onProgress!('current', b, t)),
-  });
-
-  const rules: Rule[] = effectiveRules(features, null);
-  for (const [metric, threshold] of opts.thresholds ?? []) {
-    getMetric(metric);
-    for (const f of features) {
-      const i = rules.findIndex((r) => r.feature === f.name && r.metric === metric);
-      if (i >= 0) rules.splice(i, 1);
-      rules.push({ feature: f.name, metric, threshold });
+  const worker = (await useWorkerThread(opts)) ? new CompareThread() : null;
+  try {
+    let ref: TableData;
+    let cur: TableData;
+    let features: Feature[];
+    if (!worker) {
+      ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference') });
+      features = featuresOf(ref);
+      // Current: the features with the reference's kinds (a numeric reference column makes a
+      // non-numeric current cell an error, not a silent change of kind), plus the timestamps.
+      cur = await readTable(opts.current, { columns, kinds: kindsOf(features), onProgress: progress('current') });
+    } else {
+      // Both files at once: the current one in the worker, before the reference's kinds are
+      // known, with the kinds forced by the options only. Where it inferred a feature's kind as
+      // the reference's, the columns are what a read with that kind forced gives; if not (or if
+      // it failed), it is read again with the reference's kinds, so data and errors are exactly
+      // those of reading one file after the other.
+      const forcedKinds: Record<string, ColumnKind> = { ...forced };
+      if (spec && opts.timestampColumn) forcedKinds[opts.timestampColumn] = 'timestamp';
+      const early = worker.read(opts.current, { columns, kinds: forcedKinds }, progress('current'));
+      early.catch(() => {}); // awaited below, after the reference (whose errors come first)
+      ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference'), shared: true });
+      features = featuresOf(ref);
+      const guess = await early.catch(() => null);
+      const same = guess !== null && features.every((f) => (guess.columns.get(f.name)!.kind === 'categorical') === (f.kind === 'categorical'));
+      cur = same ? guess : await worker.read(opts.current, { columns, kinds: kindsOf(features) }, progress('current'));
     }
-  }
 
-  const evaluate = (start: number, end: number, rows: RowList | null, count: number): WindowResult =>
-    evaluateWindow(
-      {
-        modelId: 'compare',
-        modelVersion: 'reference',
-        start,
-        end,
-        rows: count,
-        features,
-        column: (name) => currentColumn(cur.columns.get(name)!, rows, cur.rows),
-      },
-      snapshot,
+    const rules: Rule[] = effectiveRules(features, null);
+    for (const [metric, threshold] of opts.thresholds ?? []) {
+      getMetric(metric);
+      for (const f of features) {
+        const i = rules.findIndex((r) => r.feature === f.name && r.metric === metric);
+        if (i >= 0) rules.splice(i, 1);
+        rules.push({ feature: f.name, metric, threshold });
+      }
+    }
+    const windows: WindowRows[] = spec
+      ? groupByWindow(spec, (cur.columns.get(opts.timestampColumn!) as { values: Float64Array }).values, opts.current, opts.timestampColumn!)
+      : [{ start: 0, end: 0, rows: null, count: cur.rows }];
+
+    const task: EvaluationTask = {
+      features,
+      referenceRows: ref.rows,
+      currentRows: cur.rows,
+      refColumns: new Map(ref.columns),
+      curColumns: new Map(cur.columns),
+      windows,
       rules,
-    );
+      bins,
+      detailed,
+    };
+    const outcomes = worker ? await worker.evaluate(task, evaluateFeatureAt, opts.onEvaluate) : evaluateAll(task, opts.onEvaluate);
 
-  // For the HTML report: reference vs the whole current file, then each window's current side.
-  let distributions: CompareDistributions | null = null;
-  if (detailed) {
-    distributions = { currentRows: cur.rows, features: {}, windows: [] };
-    for (const f of features) {
-      const d = featureDistribution(snapshot, f.name, currentColumn(cur.columns.get(f.name)!, null, cur.rows));
-      if (d) distributions.features[f.name] = d;
+    const report: CompareReport = {
+      reference: { rows: ref.rows },
+      windows: windows.map((w, k) => toCompareWindow(w, outcomes.map((o) => o.results[k]), spec !== null)),
+    };
+    let distributions: CompareDistributions | null = null;
+    if (detailed) {
+      // For the HTML report: reference vs the whole current file, then each window's current side.
+      distributions = { currentRows: cur.rows, features: {}, windows: windows.map(() => ({})) };
+      features.forEach((f, i) => {
+        const o = outcomes[i];
+        if (!o.distribution) return;
+        distributions!.features[f.name] = o.distribution;
+        o.shares!.forEach((share, k) => {
+          distributions!.windows[k][f.name] = share;
+        });
+      });
     }
+    return { report, distributions };
+  } finally {
+    worker?.close();
   }
-  const windowShares = (rows: RowList | null): void => {
-    if (!distributions) return;
-    const shares: Record<string, number[] | null> = {};
-    for (const [name, d] of Object.entries(distributions.features)) {
-      shares[name] = currentShares(d, currentColumn(cur.columns.get(name)!, rows, cur.rows), snapshot, name);
-    }
-    distributions.windows.push(shares);
-  };
+}
 
-  const windows: CompareWindow[] = [];
-  if (!spec) {
-    windows.push(toCompareWindow(evaluate(0, 0, null, cur.rows), false));
-    windowShares(null);
-  } else {
-    const times = (cur.columns.get(opts.timestampColumn!) as { values: Float64Array }).values;
-    for (const w of groupByWindow(spec, times, opts.current, opts.timestampColumn!)) {
-      windows.push(toCompareWindow(evaluate(w.start, w.end, w.rows, w.rows.length), true));
-      windowShares(w.rows);
-    }
-  }
-  return { report: { reference: { rows: referenceRows }, windows }, distributions };
+/** Evaluates every feature of the task in this thread, in order. */
+function evaluateAll(task: EvaluationTask, onEvaluate?: (done: number, total: number) => void): FeatureOutcome[] {
+  return task.features.map((_, i) => {
+    const o = evaluateFeatureAt(task, i);
+    onEvaluate?.(i + 1, task.features.length);
+    return o;
+  });
+}
+
+/** Files from this size on (both together) are read and evaluated in two threads. */
+const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whether to use a worker thread: both files CSV (the reader that shares its columns between
+ * threads), more than one CPU, and big enough files (a thread costs some 50 ms to start), unless
+ * options.parallel says otherwise.
+ */
+async function useWorkerThread(opts: CompareOptions): Promise<boolean> {
+  if (opts.parallel === false || availableParallelism() < 2) return false;
+  if (extname(opts.reference).toLowerCase() !== '.csv' || extname(opts.current).toLowerCase() !== '.csv') return false;
+  if (opts.parallel === true) return true;
+  const sizes = await Promise.all([opts.reference, opts.current].map((f) => stat(f).then((st) => st.size, () => 0)));
+  return sizes[0] + sizes[1] >= PARALLEL_MIN_BYTES;
 }
 
 // ------------------------------------------------------------------ the table for people

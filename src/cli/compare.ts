@@ -40,25 +40,32 @@ export function anyDrift(report: CompareReport): boolean {
   return report.windows.some((w) => Object.values(w.features).some((f) => Object.values(f.metrics).some((m) => m.drift)));
 }
 
-/** Progress of reading the two files, one bar per file, shown only for big files on a terminal. */
+/**
+ * Progress bars, shown only for big files on a terminal: one for reading the two files (which may
+ * be read at the same time, so it counts the bytes of both), then one for evaluating the features.
+ */
 async function progressReporter(reference: string, current: string) {
   const sizes = await Promise.all([reference, current].map((f) => stat(f).then((s) => s.size, () => 0)));
   if (Math.max(...sizes) < PROGRESS_MIN_BYTES) return undefined;
-  const bars = new Map<string, ProgressBar>();
-  let active: ProgressBar | null = null;
+  const bytes = { reference: 0, current: 0 };
+  const reading = new ProgressBar({ label: `reading ${basename(reference)} and ${basename(current)}`, total: sizes[0] + sizes[1], unit: 'MB' });
+  let evaluating: ProgressBar | null = null;
   return {
-    onProgress(which: 'reference' | 'current', bytes: number, total: number) {
-      let bar = bars.get(which);
-      if (!bar) {
-        active?.finish();
-        bar = new ProgressBar({ label: `reading ${basename(which === 'reference' ? reference : current)}`, total, unit: 'MB' });
-        bars.set(which, bar);
-        active = bar;
+    onProgress(which: 'reference' | 'current', done: number) {
+      bytes[which] = done;
+      const both = bytes.reference + bytes.current;
+      reading.update(both, both / 1e6);
+    },
+    onEvaluate(done: number, total: number) {
+      if (!evaluating) {
+        reading.finish();
+        evaluating = new ProgressBar({ label: 'comparing', total, unit: 'features' });
       }
-      bar.update(bytes, bytes / 1e6);
+      evaluating.update(done);
     },
     finish() {
-      active?.finish();
+      reading.finish();
+      evaluating?.finish();
     },
   };
 }
@@ -107,6 +114,7 @@ export function registerCompare(program: Command): void {
           advance: flags.advance,
           bins: flags.bins,
           onProgress: progress?.onProgress,
+          onEvaluate: progress?.onEvaluate,
         };
         if (flags.format === 'html') {
           // The HTML report also needs the distributions behind the binned metrics.

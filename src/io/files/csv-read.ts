@@ -123,7 +123,7 @@ class CsvColumnReader {
         default: return Mode.Inferred;
       }
     });
-    this.nums = this.modes.map((m) => (m === Mode.Categorical ? null : new Float64Array(this.cap)));
+    this.nums = this.modes.map((m) => (m === Mode.Categorical ? null : this.float64(this.cap)));
     this.cats = this.modes.map((m) => (m === Mode.Categorical ? new CategoryBuilder(this.cap) : null));
     this.missing = this.wanted.map(() => 0);
     this.known = this.modes.map((m) => (m === Mode.Categorical ? new KnownCells() : null));
@@ -221,13 +221,18 @@ class CsvColumnReader {
     if (++this.rows === this.cap) this.grow(this.cap * 2);
   }
 
+  /** A column of `n` numbers, in a SharedArrayBuffer when options.shared asks for one. */
+  private float64(n: number): Float64Array {
+    return this.options.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  }
+
   /** Gives every typed column room for `cap` rows. */
   private grow(cap: number): void {
     if (cap <= this.cap) return;
     for (let k = 0; k < this.n; k++) {
       const old = this.nums[k];
       if (old) {
-        const v = new Float64Array(cap);
+        const v = this.float64(cap);
         v.set(old); // all of it: an unfinished record may have cells in slot `rows` already
         this.nums[k] = v;
       }
@@ -423,7 +428,13 @@ class CsvColumnReader {
         const all = this.nums[k]!;
         // Trimmed: a view when little is left over (the usual case, sized from the first chunk:
         // copying would need the memory twice for a moment), else a copy.
-        const values = all.length === rows ? all : all.length - rows <= rows >> 4 ? all.subarray(0, rows) : all.slice(0, rows);
+        let values = all;
+        if (all.length - rows > rows >> 4) {
+          values = this.float64(rows);
+          values.set(all.subarray(0, rows));
+        } else if (all.length !== rows) {
+          values = all.subarray(0, rows);
+        }
         this.nums[k] = null; // let an untrimmed array go before the next column is copied
         const missing = this.missing[k];
         columns.set(name, mode === Mode.Timestamp ? { kind: 'timestamp', name, values, missing } : { kind: 'numeric', name, values, missing });

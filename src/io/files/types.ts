@@ -58,6 +58,11 @@ export interface ReadOptions {
   readonly kinds?: Readonly<Record<string, ColumnKind>>;
   /** Called now and then while reading with the bytes read so far and the file size. */
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Numeric and timestamp columns in SharedArrayBuffers, so that worker threads can read them
+   * without a copy (postMessage shares them). A hint: only the CSV reader honours it.
+   */
+  readonly shared?: boolean;
 }
 
 /** The file formats this folder can read, chosen from the file name's extension. */

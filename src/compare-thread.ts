@@ -1,0 +1,128 @@
+/**
+ * The worker thread of `compare` (see compare.ts): the main thread's handle on it, and the
+ * messages between them. The worker (compare-worker.ts, loaded through bin/compare-worker.js so
+ * that it runs compiled, like the CLI) reads the current file while this thread reads the
+ * reference, then both evaluate features, taking the next one from a shared counter until none
+ * is left. Columns go between the threads as SharedArrayBuffers: shared, never copied.
+ */
+import { Worker } from 'node:worker_threads';
+import type { EvaluationTask, FeatureOutcome } from './compare.js';
+import { FileInputError } from './errors.js';
+import type { ColumnData, ReadOptions, TableData } from './io/files/index.js';
+
+/** An error as it crosses threads: a FileInputError comes back as one, with its file, line and column. */
+export interface ThreadError {
+  message: string;
+  stack?: string;
+  file?: { file: string; line?: number; column?: string };
+}
+
+export type ToWorker =
+  | { type: 'read'; file: string; options: Pick<ReadOptions, 'columns' | 'kinds'>; progress: boolean }
+  | { type: 'evaluate'; task: Omit<EvaluationTask, 'refColumns' | 'curColumns'> & { refColumns: ColumnData[] }; counters: Int32Array };
+export type FromWorker =
+  | { type: 'progress'; bytes: number; total: number }
+  | { type: 'table'; rows: number; columns: ColumnData[] }
+  | { type: 'outcomes'; outcomes: [number, FeatureOutcome][] }
+  | { type: 'error'; error: ThreadError };
+
+/** Counters shared by the two threads while evaluating: [next feature to take, features done]. */
+export const NEXT = 0;
+export const DONE = 1;
+
+export function toThreadError(err: unknown): ThreadError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const out: ThreadError = { message: e.message, stack: e.stack };
+  if (err instanceof FileInputError) out.file = { file: err.file, line: err.line, column: err.column };
+  return out;
+}
+
+function fromThreadError(t: ThreadError): Error {
+  let e: Error;
+  if (t.file) {
+    // Rebuilt as a FileInputError of this thread, with the very message the worker made.
+    e = new FileInputError(t.file.file, '', t.file.line, t.file.column);
+    e.message = t.message;
+  } else {
+    e = new Error(t.message);
+  }
+  if (t.stack) e.stack = t.stack;
+  return e;
+}
+
+/** The entry of the worker thread: compiled or through tsx, as the CLI (bin/load.js). */
+const WORKER_ENTRY = new URL('../bin/compare-worker.js', import.meta.url);
+
+/** The main thread's side of the compare worker: one request at a time. */
+export class CompareThread {
+  private readonly worker: Worker;
+  private pending: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null = null;
+  private onProgress: ((bytes: number, total: number) => void) | undefined;
+  private failure: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(WORKER_ENTRY);
+    this.worker.on('message', (m: FromWorker) => {
+      if (m.type === 'progress') {
+        this.onProgress?.(m.bytes, m.total);
+        return;
+      }
+      const p = this.pending;
+      this.pending = null;
+      if (m.type === 'error') p?.reject(fromThreadError(m.error));
+      else p?.resolve(m);
+    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      const p = this.pending;
+      this.pending = null;
+      p?.reject(this.failure);
+    };
+    this.worker.on('error', (err) => fail(new Error(`compare: the worker thread failed: ${err.message}`, { cause: err })));
+    this.worker.on('exit', (code) => fail(new Error(`compare: the worker thread stopped (exit code ${code})`)));
+  }
+
+  private request(message: ToWorker): Promise<FromWorker> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(message);
+    });
+  }
+
+  /** Reads a file in the worker (which keeps it for evaluate); its numeric columns are shared. */
+  async read(file: string, options: Pick<ReadOptions, 'columns' | 'kinds'>, onProgress?: (bytes: number, total: number) => void): Promise<TableData> {
+    this.onProgress = onProgress;
+    const m = await this.request({ type: 'read', file, options, progress: onProgress !== undefined });
+    if (m.type !== 'table') throw new Error(`compare: unexpected answer "${m.type}" from the worker thread to "read"`);
+    return { file, rows: m.rows, columns: new Map(m.columns.map((c) => [c.name, c])) };
+  }
+
+  /**
+   * Evaluates the task's features with evaluateFeatureAt in both threads: the worker with the
+   * current file it read last (the same columns as task.curColumns, which came from it), this
+   * thread meanwhile.
+   */
+  async evaluate(task: EvaluationTask, evaluateFeatureAt: (task: EvaluationTask, index: number) => FeatureOutcome, onEvaluate?: (done: number, total: number) => void): Promise<FeatureOutcome[]> {
+    const counters = new Int32Array(new SharedArrayBuffer(8));
+    const { refColumns, curColumns, ...rest } = task;
+    const answer = this.request({ type: 'evaluate', task: { ...rest, refColumns: [...refColumns.values()] }, counters });
+    answer.catch(() => {}); // awaited below
+    const n = task.features.length;
+    const outcomes: FeatureOutcome[] = new Array(n);
+    for (let i = Atomics.add(counters, NEXT, 1); i < n; i = Atomics.add(counters, NEXT, 1)) {
+      outcomes[i] = evaluateFeatureAt(task, i);
+      onEvaluate?.(Atomics.add(counters, DONE, 1) + 1, n);
+    }
+    const m = await answer;
+    if (m.type !== 'outcomes') throw new Error(`compare: unexpected answer "${m.type}" from the worker thread to "evaluate"`);
+    for (const [i, o] of m.outcomes) outcomes[i] = o;
+    onEvaluate?.(n, n);
+    return outcomes;
+  }
+
+  close(): void {
+    this.failure ??= new Error('compare: the worker thread was closed');
+    void this.worker.terminate();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The compare worker thread (see compare-thread.ts): reads a file when asked, keeps it, and
+ * evaluates features of a task until the shared counter runs out.
+ */
+import { parentPort } from 'node:worker_threads';
+import { evaluateFeatureAt, type FeatureOutcome } from './compare.js';
+import { DONE, NEXT, toThreadError, type FromWorker, type ToWorker } from './compare-thread.js';
+import { readTable, type TableData } from './io/files/index.js';
+
+const port = parentPort!;
+const post = (m: FromWorker): void => port.postMessage(m);
+let table: TableData | null = null;
+
+port.on('message', (m: ToWorker) => {
+  void handle(m).catch((err: unknown) => post({ type: 'error', error: toThreadError(err) }));
+});
+
+async function handle(m: ToWorker): Promise<void> {
+  if (m.type === 'read') {
+    table = null;
+    const onProgress = m.progress ? (bytes: number, total: number) => post({ type: 'progress', bytes, total }) : undefined;
+    table = await readTable(m.file, { ...m.options, shared: true, onProgress });
+    post({ type: 'table', rows: table.rows, columns: [...table.columns.values()] });
+    return;
+  }
+  if (!table) throw new Error('compare worker: asked to evaluate before reading the current file');
+  const task = { ...m.task, refColumns: new Map(m.task.refColumns.map((c) => [c.name, c])), curColumns: new Map(table.columns) };
+  table = null;
+  const outcomes: [number, FeatureOutcome][] = [];
+  const n = task.features.length;
+  for (let i = Atomics.add(m.counters, NEXT, 1); i < n; i = Atomics.add(m.counters, NEXT, 1)) {
+    outcomes.push([i, evaluateFeatureAt(task, i)]);
+    Atomics.add(m.counters, DONE, 1);
+  }
+  post({ type: 'outcomes', outcomes });
+}
