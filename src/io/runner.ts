@@ -90,6 +90,8 @@ export class Runner {
   private readonly assigned = new Set<number>();
   /** Inference partitions of the latest group assignment (GROUP_JOIN); only these are committed. */
   private assignment = new Set<number>();
+  /** Labels partitions of the latest group assignment (the same numbers, by the co-partitioned assignor). */
+  private labelAssignment = new Set<number>();
   /** Bumped at every group join: batches fetched under an older generation are not processed. */
   private generation = 0;
   /** Outputs taken from the processor and not yet acknowledged by the broker; never dropped. */
@@ -325,8 +327,15 @@ export class Runner {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const parts = new Set<number>(e.payload.memberAssignment[config.topics.inference] ?? []);
       this.assignment = parts;
+      this.labelAssignment = new Set<number>(labels ? e.payload.memberAssignment[config.topics.labels] ?? [] : []);
       this.generation++;
       void this.serialize(async () => {
+        // Label partitions no longer ours are not committed any more: their new owner does it.
+        for (const p of [...this.labelOffsets.keys()]) {
+          if (this.labelAssignment.has(p)) continue;
+          this.labelOffsets.delete(p);
+          this.labelCommitted.delete(p);
+        }
         for (const p of [...this.assigned]) {
           this.assigned.delete(p);
           this.processor.revokePartition(p);
@@ -350,26 +359,13 @@ export class Runner {
     const partition = batch.partition;
     if (this.stopping) return;
     await this.fetchWriterSchemas(batch.messages, heartbeat);
-    if (batch.topic === this.deps.config.topics.labels) {
-      await this.serialize(async () => {
-        for (const m of batch.messages) {
-          if (this.stopping || !isRunning() || isStale()) break;
-          this.processor.processLabel(toRecord(batch.topic, partition, m));
-          resolveOffset(m.offset);
-          this.labelOffsets.set(partition, Number(m.offset) + 1);
-        }
-        await this.publish(this.processor.drain());
-        await this.commitIfDue();
-      });
-      await heartbeat();
-      return;
-    }
+    const labels = batch.topic === this.deps.config.topics.labels;
     const generation = this.generation;
     await this.serialize(async () => {
       // A batch fetched before the latest join, or of a partition this instance no longer owns, is
       // left alone (not resolved): kafkajs fetches it again if the partition is still ours.
-      if (this.stopping || generation !== this.generation || !this.assignment.has(partition) || !isRunning() || isStale()) return;
-      if (!this.assigned.has(partition)) await this.restorePartition(partition);
+      if (this.stopping || generation !== this.generation || !(labels ? this.labelAssignment : this.assignment).has(partition) || !isRunning() || isStale()) return;
+      if (!labels && !this.assigned.has(partition)) await this.restorePartition(partition);
       if (this.stopping || generation !== this.generation) return;
       // One record object for the whole batch (the processor copies what it keeps), and one
       // resolveOffset at the end (it marks every offset up to the one given).
@@ -384,10 +380,14 @@ export class Runner {
         rec.key = m.key;
         rec.value = m.value;
         rec.headers = m.headers;
-        this.processor.processInference(rec);
+        if (labels) this.processor.processLabel(rec);
+        else this.processor.processInference(rec);
         last = m.offset;
       }
-      if (last !== null) resolveOffset(last);
+      if (last !== null) {
+        resolveOffset(last);
+        if (labels) this.labelOffsets.set(partition, Number(last) + 1);
+      }
       await this.publish(this.processor.drain());
       await this.commitIfDue();
     });
