@@ -310,24 +310,31 @@ function groupByWindow(spec: WindowSpec, times: Float64Array, file: string, colu
  */
 function currentColumn(col: ColumnData, w: WindowRows): CurrentColumn {
   const { rows, count: n } = w;
-  const at = rows ? (k: number) => rows[k] : (k: number) => k;
   if (col.kind === 'categorical') {
     const counts = new Float64Array(col.dictionary.length);
+    const codes = col.codes;
     let missing = 0;
     for (let k = 0; k < n; k++) {
-      const code = col.codes[at(k)];
+      const code = codes[rows ? rows[k] : k];
       if (code < 0) missing++;
       else counts[code]++;
     }
     return { kind: 'categorical', counts, dictionary: col.dictionary, missing };
   }
+  const src = col.values;
   let missing = 0;
-  for (let k = 0; k < n; k++) if (Number.isNaN(col.values[at(k)])) missing++;
+  if (!rows) {
+    for (let k = 0; k < n; k++) if (src[k] !== src[k]) missing++;
+    // Every row, none missing (the usual case): one copy of the whole column.
+    if (missing === 0) return { kind: 'numeric', values: src.slice(0, n), missing };
+  } else {
+    for (let k = 0; k < n; k++) if (src[rows[k]] !== src[rows[k]]) missing++;
+  }
   const values = new Float64Array(n - missing);
   let j = 0;
   for (let k = 0; k < n; k++) {
-    const x = col.values[at(k)];
-    if (!Number.isNaN(x)) values[j++] = x;
+    const x = src[rows ? rows[k] : k];
+    if (x === x) values[j++] = x;
   }
   return { kind: 'numeric', values, missing };
 }
