@@ -27,6 +27,27 @@ export const TAG_NAMES = ['null', 'double', 'long', 'string', 'boolean'] as cons
 export interface StringSlot {
   text: string;
   bytes: Uint8Array;
+  /** packKey of the bytes: equal keys mean equal strings up to 6 bytes, equal first 6 bytes beyond. */
+  key: number;
+}
+
+/** The slot of the empty string. */
+function emptySlot(): StringSlot {
+  return { text: '', bytes: EMPTY_BYTES, key: 0 };
+}
+
+/** Bytes a string key holds; longer strings compare their remaining bytes one by one. */
+const KEY_BYTES = 6;
+
+/**
+ * A number that identifies a string of up to 6 bytes (its bytes and length) and, for longer
+ * strings, their first 6 bytes: (b0·256^5 + … ) · 8 + min(len, 7) < 2^51, exact in a double.
+ */
+function packKey(buf: Uint8Array, start: number, len: number): number {
+  const m = len < KEY_BYTES ? len : KEY_BYTES;
+  let h = 0;
+  for (let q = 0; q < m; q++) h = h * 256 + buf[start + q];
+  return h * 8 + (len < 7 ? len : 7);
 }
 
 export class EventView {
@@ -43,7 +64,7 @@ export class EventView {
    * Strings that repeat from event to event: the last few model ids (events of several models
    * interleave), the version, and the feature name at each position.
    */
-  readonly slots = { models: [] as StringSlot[], version: { text: '', bytes: EMPTY_BYTES } as StringSlot, names: [] as StringSlot[] };
+  readonly slots = { models: [] as StringSlot[], version: emptySlot(), names: [] as StringSlot[] };
   /**
    * Changes whenever the feature names (or their number) differ from the previous decode, so a
    * caller can keep what it looked up by name (feature positions) while it stays the same.
@@ -142,8 +163,9 @@ class Reader {
   buf: Buffer = EMPTY_BUFFER;
   pos = 0;
   end = 0;
-  private view: DataView | null = null;
-  private viewBase = 0;
+  /** Over the whole ArrayBuffer of `buf`; `viewBase` is where `buf` starts in it. */
+  view: DataView | null = null;
+  viewBase = 0;
   constructor(buf?: Buffer, start = 0, end = 0) {
     if (buf) this.reset(buf, start, end);
   }
@@ -193,11 +215,14 @@ class Reader {
     if (len < 0 || this.pos + len > this.end) this.fail('string length out of range');
     return len;
   }
-  /** Whether the `len` bytes at `start` equal `bytes`. */
-  private same(bytes: Uint8Array, start: number, len: number): boolean {
+  /** Whether the `len` bytes at `start`, whose packKey is `key`, are the slot's string. */
+  private same(slot: StringSlot, key: number, start: number, len: number): boolean {
+    if (slot.key !== key) return false;
+    if (len <= KEY_BYTES) return true;
+    const bytes = slot.bytes;
     if (bytes.length !== len) return false;
     const buf = this.buf;
-    for (let i = 0; i < len; i++) if (bytes[i] !== buf[start + i]) return false;
+    for (let i = KEY_BYTES; i < len; i++) if (bytes[i] !== buf[start + i]) return false;
     return true;
   }
   private text(start: number, len: number): string {
@@ -218,9 +243,11 @@ class Reader {
     const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
-    if (this.same(slot.bytes, start, len)) return false;
+    const key = packKey(this.buf, start, len);
+    if (this.same(slot, key, start, len)) return false;
     slot.bytes = this.copy(start, len);
     slot.text = this.text(start, len);
+    slot.key = key;
     return true;
   }
   /** Reads a string, reusing the slot's text when the bytes are the same as last time. */
@@ -236,12 +263,13 @@ class Reader {
     const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
+    const key = packKey(this.buf, start, len);
     for (let s = 0; s < slots.length; s++) {
-      if (this.same(slots[s].bytes, start, len)) return slots[s].text;
+      if (this.same(slots[s], key, start, len)) return slots[s].text;
     }
     const text = this.text(start, len);
     if (len <= 64) {
-      const slot = { text, bytes: this.copy(start, len) };
+      const slot = { text, bytes: this.copy(start, len), key };
       if (slots.length < 16) slots.push(slot);
       else slots[(start + len) & 15] = slot;
     }
@@ -290,10 +318,20 @@ class Reader {
   }
 }
 
+/**
+ * The features map. The common case (a name of at most 63 bytes, the same as at this position in
+ * the previous event, then a null or double branch) is read inline with the position in a local;
+ * anything else goes through the Reader's methods from the same position, so errors and their
+ * byte offsets are the same either way.
+ */
 function readFeatures(r: Reader, view: EventView): void {
   const slots = view.slots.names;
   const names = view.names;
   const strs = view.strs;
+  const buf = r.buf;
+  const end = r.end;
+  const dv = r.view!;
+  const base = r.viewBase;
   let k = 0;
   let changed = false;
   for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
@@ -301,11 +339,51 @@ function readFeatures(r: Reader, view: EventView): void {
     view.reserve(k + n);
     const tags = view.tags;
     const nums = view.nums;
+    let pos = r.pos;
     for (let i = 0; i < n; i++, k++) {
-      if (k === slots.length) slots.push({ text: '', bytes: EMPTY_BYTES });
+      if (k === slots.length) slots.push(emptySlot());
       const slot = slots[k];
-      if (r.slotString(slot)) changed = true;
-      names[k] = slot.text;
+      // name: a one-byte length is an even byte below 0x80 (zig-zag)
+      const b = pos < end ? buf[pos] : 1;
+      const len = b >>> 1;
+      let same = (b & 0x81) === 0 && pos + 1 + len <= end && slot.key === packKey(buf, pos + 1, len);
+      if (same && len > KEY_BYTES) {
+        const bytes = slot.bytes;
+        if (bytes.length !== len) same = false;
+        else {
+          for (let q = KEY_BYTES, at = pos + 1 + KEY_BYTES; q < len; q++, at++) {
+            if (bytes[q] !== buf[at]) {
+              same = false;
+              break;
+            }
+          }
+        }
+      }
+      if (same) pos += 1 + len;
+      else {
+        r.pos = pos;
+        if (r.slotString(slot)) changed = true;
+        pos = r.pos;
+      }
+      const name = slot.text;
+      if (names[k] !== name) names[k] = name;
+      // value: union branch 0 (null) and 1 (double) are the bytes 0 and 2
+      const branch = pos < end ? buf[pos] : 1;
+      if (branch === 2 && pos + 9 <= end) {
+        tags[k] = TAG_DOUBLE;
+        nums[k] = dv.getFloat64(base + pos + 1, true);
+        strs[k] = null;
+        pos += 9;
+        continue;
+      }
+      if (branch === 0) {
+        tags[k] = TAG_NULL;
+        nums[k] = 0;
+        strs[k] = null;
+        pos += 1;
+        continue;
+      }
+      r.pos = pos;
       switch (r.unionIndex(5)) {
         case 0: tags[k] = TAG_NULL; nums[k] = 0; strs[k] = null; break;
         case 1: tags[k] = TAG_DOUBLE; nums[k] = r.double(); strs[k] = null; break;
@@ -320,7 +398,9 @@ function readFeatures(r: Reader, view: EventView): void {
         }
         default: tags[k] = TAG_BOOLEAN; nums[k] = r.boolean() ? 1 : 0; strs[k] = null; break;
       }
+      pos = r.pos;
     }
+    r.pos = pos;
   }
   view.namesRead(k, changed);
 }

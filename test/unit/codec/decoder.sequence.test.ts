@@ -1,0 +1,82 @@
+/**
+ * The decoder's caches (string slots per position, recent model ids and categories, the name
+ * layout) against avsc: a sequence of events decoded into ONE view must read exactly what avsc
+ * reads from each body alone, and `layout` must change whenever the feature names do. (An empty
+ * model id is not tried: a raw body starting with byte 0 reads as Confluent-framed.)
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventDecoder, EventView, TAG_BOOLEAN, TAG_DOUBLE, TAG_LONG, TAG_NULL, TAG_STRING, encodeEvent, type PlainEvent } from '../../../src/codec/event.js';
+import { loadTypes } from '../../../src/codec/schemas.js';
+
+const types = loadTypes();
+
+/** Strings that share prefixes of up to 6 bytes and beyond, differ only in length, or are empty. */
+const tricky = fc.constantFrom('', 'a', 'ab', 'abcdef', 'abcdefg', 'abcdefh', 'abcdefgh', 'abcdeF', 'feature_a_long', 'feature_b_long', 'feature_a_lonG', 'é', 'éé', '\u0000', '\u0000a', 'n0', 'n1', 'c0');
+const value = fc.oneof(fc.constant(null), fc.double({ noNaN: true }), fc.integer({ min: -1e6, max: 1e6 }).map((n) => ({ long: n })), tricky, fc.string({ maxLength: 9 }), fc.boolean());
+const names = fc.uniqueArray(fc.oneof(tricky, fc.string({ maxLength: 9 })), { maxLength: 8 });
+
+type Value = null | number | string | boolean | { long: number };
+interface Ev {
+  model: string;
+  features: [string, Value][];
+}
+
+function body(e: Ev): Buffer {
+  const features: Record<string, unknown> = {};
+  for (const [k, v] of e.features) features[k] = v === null ? null : typeof v === 'number' ? { double: v } : typeof v === 'string' ? { string: v } : typeof v === 'boolean' ? { boolean: v } : v;
+  return types.inference.toBuffer({ model_id: e.model, model_version: 'v1', event_id: 'e', event_time: 5, features, prediction: null, attributes: {} });
+}
+
+function expectSameAsAvsc(view: EventView, b: Buffer): void {
+  const o = types.inference.fromBuffer(b) as { model_id: string; features: Record<string, Record<string, unknown> | null> };
+  expect(view.modelId).toBe(o.model_id);
+  const entries = Object.entries(o.features);
+  expect(view.featureCount).toBe(entries.length);
+  entries.forEach(([name, v], k) => {
+    expect(view.names[k]).toBe(name);
+    if (v === null) return expect(view.tags[k]).toBe(TAG_NULL);
+    const [branch, x] = Object.entries(v)[0];
+    if (branch === 'double') expect([view.tags[k], Object.is(view.nums[k], x)]).toEqual([TAG_DOUBLE, true]);
+    else if (branch === 'long') expect([view.tags[k], view.nums[k]]).toEqual([TAG_LONG, Number(x)]);
+    else if (branch === 'string') expect([view.tags[k], view.strs[k]]).toEqual([TAG_STRING, x]);
+    else expect([view.tags[k], view.nums[k]]).toEqual([TAG_BOOLEAN, x ? 1 : 0]);
+  });
+}
+
+describe('decoding a sequence of events into one view', () => {
+  it('reads what avsc reads, whatever came before; layout changes whenever the names do', () => {
+    const ev = fc.record({ model: fc.oneof(tricky.filter((m) => m !== ''), fc.constantFrom('bench-m0', 'bench-m1', 'bench-m2')), names, values: fc.array(value, { minLength: 8, maxLength: 8 }) })
+      .map(({ model, names, values }): Ev => ({ model, features: names.map((n, i) => [n, values[i]]) }));
+    fc.assert(
+      fc.property(fc.array(ev, { minLength: 1, maxLength: 30 }), (events) => {
+        const decoder = new EventDecoder('inference', types.inference, new Map());
+        const view = new EventView();
+        let previous: string[] | null = null;
+        let layout = view.layout;
+        for (const e of events) {
+          const b = body(e);
+          decoder.decode(b, view);
+          expectSameAsAvsc(view, b);
+          const now = e.features.map(([n]) => n);
+          if (previous === null || previous.join('\u0001') !== now.join('\u0001') || previous.length !== now.length) expect(view.layout).not.toBe(layout);
+          else expect(view.layout).toBe(layout);
+          layout = view.layout;
+          previous = now;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('more distinct categories at a position than it remembers (16), and model ids interleaved', () => {
+    const decoder = new EventDecoder('inference', types.inference, new Map());
+    const view = new EventView();
+    for (let i = 0; i < 500; i++) {
+      const e: PlainEvent = { model_id: `model-${i % 5}`, model_version: 'v1', event_id: `e${i}`, event_time: i, features: { x: i * 0.5, cat: `category-${(i * 7) % 23}`, short: `${i % 19}` } };
+      const b = encodeEvent(types.inference, 'inference', e);
+      decoder.decode(b, view);
+      expectSameAsAvsc(view, b);
+    }
+  });
+});
