@@ -21,7 +21,7 @@ import { FileInputError } from '../../errors.js';
 import { CsvSyntaxError, CsvTokenizer, chunking } from './csv.js';
 import { missingColumnError, showCell } from './two-pass.js';
 import type { ColumnData, ReadOptions, TableData } from './types.js';
-import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimalBytes, scanEnd } from './values.js';
+import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimalBytes } from './values.js';
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -272,16 +272,15 @@ class CsvColumnReader {
         if (modes[k] <= Mode.Inferred && i < end) {
           // A number parsed in place; anything unusual (spaces, CRs inside, not a number) falls
           // through to the general path below.
-          const x = scanDecimalBytes(b, i);
-          if (x === x) {
-            const j = scanEnd;
+          const j = scanDecimalBytes(b, i, nums[k]!, row);
+          if (j >= 0) {
             const c = b[j]; // the LF at the end of the line, at worst
             if (c === COMMA || j === end || (c === CR && (j + 1 === end || b[j + 1] === COMMA))) {
-              nums[k]![row] = x;
               i = c === CR ? j + 1 : j;
               done = true;
             }
           }
+          // (Not done: the general path stores this cell's value over the one stored here.)
         }
         if (!done) {
           let j = i;

@@ -102,11 +102,14 @@ export function scanDecimal(s: string, start: number, end: number): number {
 
 /**
  * scanDecimal on bytes (ASCII text in a Buffer), for the CSV reader, which parses numbers straight
- * from the file's bytes: the same grammar, the same steps, the same value, and `scanEnd` set the
- * same way. One difference: it has no end to check, it stops at the first byte that cannot continue
- * the number, so the text must be followed by such a byte (the reader's lines end with a line feed).
+ * from the file's bytes: the same grammar, the same steps, the same value. It differs in what it
+ * returns: it stores the value in out[at] and returns where the number ends (scanDecimal's
+ * scanEnd), or returns -1 (storing nothing) where scanDecimal returns NaN. So no number is ever
+ * boxed on its way to its column. And it has no end to check: it stops at the first byte that
+ * cannot continue the number, so the text must be followed by such a byte (the reader's lines end
+ * with a line feed).
  */
-export function scanDecimalBytes(b: Uint8Array, start: number): number {
+export function scanDecimalBytes(b: Uint8Array, start: number, out: Float64Array, at: number): number {
   let i = start;
   let c = b[i];
   let neg = false;
@@ -134,10 +137,7 @@ export function scanDecimalBytes(b: Uint8Array, start: number): number {
       c = b[++i];
     }
   }
-  if (!any) {
-    scanEnd = i;
-    return NaN;
-  }
+  if (!any) return -1;
   let e10 = -fd;
   if (c === 101 /* e */ || c === 69 /* E */) {
     c = b[++i];
@@ -146,10 +146,7 @@ export function scanDecimalBytes(b: Uint8Array, start: number): number {
       eneg = c === 45;
       c = b[++i];
     }
-    if (!(c >= 48 && c <= 57)) {
-      scanEnd = i;
-      return NaN;
-    }
+    if (!(c >= 48 && c <= 57)) return -1;
     let ex = 0;
     while (c >= 48 && c <= 57) {
       if (ex < 100_000_000) ex = ex * 10 + (c - 48);
@@ -157,15 +154,17 @@ export function scanDecimalBytes(b: Uint8Array, start: number): number {
     }
     e10 += eneg ? -ex : ex;
   }
-  scanEnd = i;
   if (nd <= 15 && e10 >= -22 && e10 <= 22) {
     const v = e10 < 0 ? m / POW10[-e10] : m * POW10[e10];
-    return neg ? -v : v;
+    out[at] = neg ? -v : v;
+    return i;
   }
   let text = '';
   for (let k = start; k < i; k++) text += String.fromCharCode(b[k]);
   const x = Number(text);
-  return Number.isFinite(x) ? x : NaN;
+  if (!Number.isFinite(x)) return -1;
+  out[at] = x;
+  return i;
 }
 
 /** Whether a character code is white space that String.prototype.trim removes, among ASCII. */

@@ -66,13 +66,20 @@ describe('parseNumberText', () => {
 describe('scanDecimalBytes', () => {
   it('scans bytes as scanDecimal scans text: same value, same end', () => {
     const piece = fc.constantFrom('0', '1', '5', '9', '.', '-', '+', 'e', 'E', ' ', 'x', ',', '\r', '12345678901234567');
+    const out = new Float64Array(2);
     fc.assert(fc.property(fc.array(piece, { maxLength: 14 }).map((a) => a.join('')), fc.integer({ min: 0, max: 3 }), (t, at) => {
       const start = Math.min(at, t.length);
       const x = scanDecimal(t, start, t.length);
       const end = scanEnd;
-      const y = scanDecimalBytes(Buffer.from(`${t}\n`, 'latin1'), start);
-      expect(Object.is(x, y), JSON.stringify(t)).toBe(true);
-      expect(scanEnd).toBe(end);
+      out[1] = 42;
+      const j = scanDecimalBytes(Buffer.from(`${t}\n`, 'latin1'), start, out, 1);
+      if (Number.isNaN(x)) {
+        expect(j, JSON.stringify(t)).toBe(-1);
+        expect(out[1]).toBe(42);
+      } else {
+        expect(j, JSON.stringify(t)).toBe(end);
+        expect(Object.is(out[1], x), JSON.stringify(t)).toBe(true);
+      }
     }), { numRuns: 20_000 });
   });
 });
