@@ -24,8 +24,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILD_FORMAT = 1;
 const STAMP = '.build-stamp';
 const LOCK = '.lock';
-/** A lock older than this is taken to be left over by a process that died while building. */
-const STALE_LOCK_MS = 60_000;
+/**
+ * A lock whose builder (its pid is in the lock folder) is gone was left by a process that died
+ * while building; so is one older than this, whoever holds it (a build takes well under a second).
+ */
+const STALE_LOCK_MS = 30_000;
 /** How long a process waits for another one's build before building itself. */
 const WAIT_MS = 60_000;
 
@@ -124,6 +127,23 @@ function build(srcDir, distDir, state) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether the process that took the lock may still be building (true while its pid is not written yet). */
+function builderAlive(lock) {
+  let pid;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    return true;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM'; // alive, someone else's
+  }
+}
+
 /**
  * Makes distDir a fresh build of srcDir: nothing to do when its stamp matches srcDir's state,
  * else builds it (or waits while another process does). Returns whether it was built here; throws
@@ -148,7 +168,7 @@ export async function ensureDist(srcDir, distDir) {
       } catch {
         continue; // released just now: look again
       }
-      if (age > STALE_LOCK_MS) {
+      if (age > STALE_LOCK_MS || !builderAlive(lock)) {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
@@ -159,6 +179,7 @@ export async function ensureDist(srcDir, distDir) {
       // Waited long enough: build without the lock (safe, only wasteful).
     }
     try {
+      if (locked) writeFileSync(join(lock, 'pid'), String(process.pid));
       // Another process may have finished a build between our look and taking the lock.
       const now = sourceState(srcDir);
       if (readStamp(distDir) === now) return false;

@@ -92,6 +92,17 @@ describe('bin/load.js', () => {
     expect(existsSync(join(root, 'dist', '.lock'))).toBe(false);
   });
 
+  it('takes over the lock of a builder that died', async () => {
+    const { src, dist } = tempRoot();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
+    mkdirSync(join(dist, '.lock'), { recursive: true });
+    writeFileSync(join(dist, '.lock', 'pid'), String(dead));
+    const t = Date.now();
+    expect(await ensureDist(src, dist)).toBe(true);
+    expect(Date.now() - t).toBeLessThan(20_000); // not the 30 s after which any lock is stale
+    expect(existsSync(join(dist, '.lock'))).toBe(false);
+  });
+
   it('falls back to tsx, silently, when src/ does not compile or DRIFTLINE_NO_DIST=1', async () => {
     const { root, src } = tempRoot();
     writeFileSync(join(src, 'broken.ts'), 'export const = ;\n'); // never imported, but fails the build
