@@ -445,23 +445,24 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
     }
   }
 
-  const { names, forced } = await chooseColumns(opts);
-  const columns = [...names];
-  if (spec && opts.timestampColumn) columns.push(opts.timestampColumn);
-  const kindsOf = (features: readonly Feature[]): Record<string, ColumnKind> => {
-    const kinds: Record<string, ColumnKind> = {};
-    for (const f of features) kinds[f.name] = f.kind;
-    if (spec && opts.timestampColumn) kinds[opts.timestampColumn] = 'timestamp';
-    return kinds;
-  };
-  const featuresOf = (ref: TableData): Feature[] => names.map((name) => {
-    const kind: FeatureKind = ref.columns.get(name)!.kind === 'categorical' ? 'categorical' : 'numeric';
-    return { name, kind, metrics: metricsFor(kind, opts.metrics) };
-  });
-  const progress = (file: 'reference' | 'current') => opts.onProgress && ((b: number, t: number) => opts.onProgress!(file, b, t));
-
+  // The worker thread starts first: it boots while this thread looks at the files' headers.
   const worker = (await useWorkerThread(opts)) ? new CompareThread() : null;
   try {
+    const { names, forced } = await chooseColumns(opts);
+    const columns = [...names];
+    if (spec && opts.timestampColumn) columns.push(opts.timestampColumn);
+    const kindsOf = (features: readonly Feature[]): Record<string, ColumnKind> => {
+      const kinds: Record<string, ColumnKind> = {};
+      for (const f of features) kinds[f.name] = f.kind;
+      if (spec && opts.timestampColumn) kinds[opts.timestampColumn] = 'timestamp';
+      return kinds;
+    };
+    const featuresOf = (ref: TableData): Feature[] => names.map((name) => {
+      const kind: FeatureKind = ref.columns.get(name)!.kind === 'categorical' ? 'categorical' : 'numeric';
+      return { name, kind, metrics: metricsFor(kind, opts.metrics) };
+    });
+    const progress = (file: 'reference' | 'current') => opts.onProgress && ((b: number, t: number) => opts.onProgress!(file, b, t));
+
     let ref: TableData;
     let cur: TableData;
     let features: Feature[];
