@@ -569,15 +569,15 @@ export class Processor {
     const v = this.view;
     const cols = win.columns.columns;
     const numeric = this.lookups.get(model.id)!.numeric;
+    const index = this.featureIndex;
     const tags = v.tags;
     const nums = v.nums;
     const n = model.features.length;
-    for (let i = 0; i < n; i++) {
-      const j = this.featureIndex[i];
-      if (j === MISMATCH) win.mismatches[i]++;
-      const missing = j === ABSENT || j === MISMATCH || (j === TARGET ? v.targetTag : tags[j]) === TAG_NULL;
-      if (this.sketch) {
-        // sketch mode: each branch below sees one column class
+    if (this.sketch) {
+      for (let i = 0; i < n; i++) {
+        const j = index[i];
+        if (j === MISMATCH) win.mismatches[i]++;
+        const missing = j === ABSENT || j === MISMATCH || (j === TARGET ? v.targetTag : tags[j]) === TAG_NULL;
         if (numeric[i] === 1) {
           const col = cols[i] as SketchColumn;
           const x = missing ? NaN : j === TARGET ? v.targetNum : nums[j];
@@ -588,15 +588,37 @@ export class Processor {
           if (missing) col.appendNull();
           else col.append(j === TARGET ? targetCategory(v) : categoryOf(v, j));
         }
-      } else if (numeric[i] === 1) {
-        const col = cols[i] as NumericColumn;
-        const x = missing ? NaN : j === TARGET ? v.targetNum : nums[j];
-        if (Number.isNaN(x)) col.appendNull();
-        else col.append(x);
-      } else {
-        const col = cols[i] as CategoricalColumn;
-        if (missing) col.appendNull();
-        else col.append(j === TARGET ? targetCategory(v) : categoryOf(v, j));
+      }
+    } else {
+      // each branch below sees one column class
+      for (let i = 0; i < n; i++) {
+        const j = index[i];
+        if (j >= 0) {
+          const tag = tags[j];
+          if (numeric[i] === 1) {
+            const col = cols[i] as NumericColumn;
+            const x = nums[j];
+            if (tag === TAG_NULL || x !== x) col.appendNull();
+            else col.append(x);
+          } else {
+            const col = cols[i] as CategoricalColumn;
+            if (tag === TAG_NULL) col.appendNull();
+            else col.append(categoryOf(v, j));
+          }
+          continue;
+        }
+        if (j === MISMATCH) win.mismatches[i]++;
+        const missing = j === ABSENT || j === MISMATCH || v.targetTag === TAG_NULL;
+        if (numeric[i] === 1) {
+          const col = cols[i] as NumericColumn;
+          const x = missing ? NaN : v.targetNum;
+          if (Number.isNaN(x)) col.appendNull();
+          else col.append(x);
+        } else {
+          const col = cols[i] as CategoricalColumn;
+          if (missing) col.appendNull();
+          else col.append(targetCategory(v));
+        }
       }
     }
     win.columns.rows++;

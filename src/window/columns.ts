@@ -31,36 +31,41 @@ export class CategoryDictionary {
   }
 }
 
+/**
+ * The validity bitmap starts all ones (valid) and a null clears its bit, so appending a value
+ * writes only the value: nulls are the rare case. Bits at and beyond `length` are not read (Arrow
+ * reads `length` bits).
+ */
 abstract class Column<T extends Float64Array | Int32Array> {
   length = 0;
   nullCount = 0;
   validity: Uint8Array;
   abstract values: T;
   constructor(capacity: number) {
-    this.validity = new Uint8Array(Math.ceil(capacity / 8));
+    this.validity = new Uint8Array(Math.ceil(capacity / 8)).fill(0xff);
   }
   protected abstract grow(capacity: number): void;
+  /** Doubles the capacity (values and validity). */
+  protected enlarge(): void {
+    const capacity = this.values.length * 2;
+    this.grow(capacity);
+    const v = new Uint8Array(Math.ceil(capacity / 8)).fill(0xff);
+    v.set(this.validity);
+    this.validity = v;
+  }
   protected reserve(): number {
     const i = this.length;
-    if (i >= this.values.length) {
-      const capacity = this.values.length * 2;
-      this.grow(capacity);
-      const v = new Uint8Array(Math.ceil(capacity / 8));
-      v.set(this.validity);
-      this.validity = v;
-    }
+    if (i >= this.values.length) this.enlarge();
     this.length = i + 1;
     return i;
   }
   appendNull(): void {
-    this.reserve();
+    const i = this.reserve();
+    this.validity[i >> 3] &= ~(1 << (i & 7));
     this.nullCount++;
   }
   isValid(i: number): boolean {
     return (this.validity[i >> 3] & (1 << (i & 7))) !== 0;
-  }
-  protected setValid(i: number): void {
-    this.validity[i >> 3] |= 1 << (i & 7);
   }
   get validCount(): number {
     return this.length - this.nullCount;
@@ -79,9 +84,10 @@ export class NumericColumn extends Column<Float64Array> {
     this.values = v;
   }
   append(value: number): void {
-    const i = this.reserve();
+    const i = this.length;
+    if (i >= this.values.length) this.enlarge();
     this.values[i] = value;
-    this.setValid(i);
+    this.length = i + 1;
   }
   /** The non-missing values, copied into a new array (callers may sort it). */
   validValues(): Float64Array {
@@ -111,9 +117,10 @@ export class CategoricalColumn extends Column<Int32Array> {
     this.values = v;
   }
   append(value: string): void {
-    const i = this.reserve();
+    const i = this.length;
+    if (i >= this.values.length) this.enlarge();
     this.values[i] = this.dictionary.code(value);
-    this.setValid(i);
+    this.length = i + 1;
   }
   /** Counts per dictionary code (array as long as the dictionary is now). */
   counts(): Float64Array {
