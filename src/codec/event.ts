@@ -41,13 +41,17 @@ const KEY_BYTES = 6;
 
 /**
  * A number that identifies a string of up to 6 bytes (its bytes and length) and, for longer
- * strings, their first 6 bytes: (b0·256^5 + … ) · 8 + min(len, 7) < 2^51, exact in a double.
+ * strings, their first 6 bytes: the bytes as an integer below 2^48, times 8, plus min(len, 7), so
+ * exact in a double and never equal for strings of different lengths up to 7. `dv` is a DataView
+ * over the ArrayBuffer of `buf` (which starts at `base` in it); the bytes [start, start + len)
+ * must lie within `buf`.
  */
-function packKey(buf: Uint8Array, start: number, len: number): number {
-  const m = len < KEY_BYTES ? len : KEY_BYTES;
+function packKey(buf: Uint8Array, dv: DataView, base: number, start: number, len: number): number {
+  if (len >= 6) return (dv.getUint16(base + start + 4, true) * 0x100000000 + dv.getUint32(base + start, true)) * 8 + (len < 7 ? len : 7);
+  if (len >= 4) return ((len === 5 ? buf[start + 4] * 0x100000000 : 0) + dv.getUint32(base + start, true)) * 8 + len;
   let h = 0;
-  for (let q = 0; q < m; q++) h = h * 256 + buf[start + q];
-  return h * 8 + (len < 7 ? len : 7);
+  for (let q = 0; q < len; q++) h = (h << 8) | buf[start + q];
+  return h * 8 + len;
 }
 
 export class EventView {
@@ -243,7 +247,7 @@ class Reader {
     const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
-    const key = packKey(this.buf, start, len);
+    const key = packKey(this.buf, this.view!, this.viewBase, start, len);
     if (this.same(slot, key, start, len)) return false;
     slot.bytes = this.copy(start, len);
     slot.text = this.text(start, len);
@@ -263,7 +267,7 @@ class Reader {
     const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
-    const key = packKey(this.buf, start, len);
+    const key = packKey(this.buf, this.view!, this.viewBase, start, len);
     for (let s = 0; s < slots.length; s++) {
       if (this.same(slots[s], key, start, len)) return slots[s].text;
     }
@@ -346,7 +350,7 @@ function readFeatures(r: Reader, view: EventView): void {
       // name: a one-byte length is an even byte below 0x80 (zig-zag)
       const b = pos < end ? buf[pos] : 1;
       const len = b >>> 1;
-      let same = (b & 0x81) === 0 && pos + 1 + len <= end && slot.key === packKey(buf, pos + 1, len);
+      let same = (b & 0x81) === 0 && pos + 1 + len <= end && slot.key === packKey(buf, dv, base, pos + 1, len);
       if (same && len > KEY_BYTES) {
         const bytes = slot.bytes;
         if (bytes.length !== len) same = false;
