@@ -53,15 +53,35 @@ function fromThreadError(t: ThreadError): Error {
 /** The entry of the worker thread: compiled or through tsx, as the CLI (bin/load.js). */
 const WORKER_ENTRY = new URL('../bin/compare-worker.js', import.meta.url);
 
+/**
+ * The node options of this process that a worker thread can take: all but those about the main
+ * script (`node --input-type=module -e ...` would stop the worker from loading its entry file).
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a === '--input-type') i++; // and its value
+    else if (!/^--(input-type|eval|print)=/.test(a)) out.push(a);
+  }
+  return out;
+}
+
 /** The main thread's side of the compare worker: one request at a time. */
 export class CompareThread {
-  private readonly worker: Worker;
+  private readonly worker: Worker | null = null;
   private pending: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null = null;
   private onProgress: ((bytes: number, total: number) => void) | undefined;
   private failure: Error | null = null;
+  private closed = false;
 
   constructor() {
-    this.worker = new Worker(WORKER_ENTRY);
+    try {
+      this.worker = new Worker(WORKER_ENTRY, { execArgv: workerExecArgv(process.execArgv) });
+    } catch (err) {
+      this.failure = new Error(`compare: cannot start a worker thread: ${(err as Error).message}`, { cause: err });
+      return;
+    }
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'progress') {
         this.onProgress?.(m.bytes, m.total);
@@ -82,11 +102,16 @@ export class CompareThread {
     this.worker.on('exit', (code) => fail(new Error(`compare: the worker thread stopped (exit code ${code})`)));
   }
 
+  /** Whether the thread itself failed (could not start, crashed): the caller can do its work instead. */
+  get broken(): boolean {
+    return this.failure !== null && !this.closed;
+  }
+
   private request(message: ToWorker): Promise<FromWorker> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
-      this.worker.postMessage(message);
+      this.worker!.postMessage(message);
     });
   }
 
@@ -114,15 +139,23 @@ export class CompareThread {
       outcomes[i] = evaluateFeatureAt(task, i);
       onEvaluate?.(Atomics.add(counters, DONE, 1) + 1, n);
     }
-    const m = await answer;
-    if (m.type !== 'outcomes') throw new Error(`compare: unexpected answer "${m.type}" from the worker thread to "evaluate"`);
-    for (const [i, o] of m.outcomes) outcomes[i] = o;
+    let m: FromWorker | null = null;
+    try {
+      m = await answer;
+    } catch (err) {
+      if (!this.broken) throw err;
+      // The thread died: the features it took are done here (their columns are all still here).
+    }
+    if (m && m.type !== 'outcomes') throw new Error(`compare: unexpected answer "${m.type}" from the worker thread to "evaluate"`);
+    if (m) for (const [i, o] of m.outcomes) outcomes[i] = o;
+    for (let i = 0; i < n; i++) outcomes[i] ??= evaluateFeatureAt(task, i);
     onEvaluate?.(n, n);
     return outcomes;
   }
 
   close(): void {
+    this.closed = true;
     this.failure ??= new Error('compare: the worker thread was closed');
-    void this.worker.terminate();
+    void this.worker?.terminate();
   }
 }

@@ -446,7 +446,7 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
   }
 
   // The worker thread starts first: it boots while this thread looks at the files' headers.
-  const worker = (await useWorkerThread(opts)) ? new CompareThread() : null;
+  let worker = (await useWorkerThread(opts)) ? new CompareThread() : null;
   try {
     const { names, forced } = await chooseColumns(opts);
     const columns = [...names];
@@ -486,7 +486,14 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
       features = featuresOf(ref);
       const guess = await early.catch(() => null);
       const same = guess !== null && features.every((f) => (guess.columns.get(f.name)!.kind === 'categorical') === (f.kind === 'categorical'));
-      cur = same ? guess : await worker.read(opts.current, { columns, kinds: kindsOf(features) }, progress('current'));
+      if (worker.broken) {
+        // The worker thread could not start (or died): everything in this thread, as without it.
+        worker.close();
+        worker = null;
+        cur = await readTable(opts.current, { columns, kinds: kindsOf(features), onProgress: progress('current') });
+      } else {
+        cur = same ? guess : await worker.read(opts.current, { columns, kinds: kindsOf(features) }, progress('current'));
+      }
     }
 
     const rules: Rule[] = effectiveRules(features, null);
