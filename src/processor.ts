@@ -123,8 +123,13 @@ export class Processor {
   private readonly decoders: Record<EventKind, EventDecoder>;
   private readonly view = new EventView();
   private readonly starts: number[] = [];
-  /** Per configured feature: index in the current event view, or -1 (reused, no allocation). */
-  private readonly featureIndex: Int32Array;
+  /**
+   * Per configured feature of the current event: index in the event view, ABSENT, TARGET or
+   * MISMATCH. The model's cached positions when every value has its type, else `mismatched`.
+   */
+  private featureIndex: Int32Array;
+  /** Scratch for featureIndex when a value of the wrong type counts as missing (reused). */
+  private readonly mismatched: Int32Array;
   private readonly labelType: avro.Type;
   /** Writer schemas of Confluent-framed bodies by id: from the config, and added from a schema registry. */
   private readonly writers: Map<number, avro.Schema>;
@@ -154,7 +159,8 @@ export class Processor {
       inference: new EventDecoder('inference', types.inference, this.writers),
       training: new EventDecoder('training', types.training, this.writers),
     };
-    this.featureIndex = new Int32Array(Math.max(...config.models.map((m) => m.features.length)));
+    this.mismatched = new Int32Array(Math.max(...config.models.map((m) => m.features.length)));
+    this.featureIndex = this.mismatched;
   }
 
   /** Whether a writer schema id is known (framed bodies with unknown ids are rejected). */
@@ -512,9 +518,9 @@ export class Processor {
     const numeric = lookup.numeric;
     const tags = v.tags;
     const nums = v.nums;
+    let index = positions;
     for (let i = 0; i < features.length; i++) {
       const j = positions[i];
-      this.featureIndex[i] = j;
       if (j === ABSENT) continue;
       const tag = j === TARGET ? v.targetTag : tags[j];
       if (tag === TAG_NULL) continue;
@@ -536,8 +542,13 @@ export class Processor {
           ? `${what} is numeric but the event has a ${TAG_NAMES[tag]}`
           : `${what} is categorical but the event has a double; send categories as string, long or boolean`);
       }
-      this.featureIndex[i] = MISMATCH;
+      if (index === positions) {
+        index = this.mismatched;
+        index.set(positions);
+      }
+      index[i] = MISMATCH;
     }
+    this.featureIndex = index;
     return model;
   }
 
