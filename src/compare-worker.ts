@@ -3,9 +3,13 @@
  * evaluates features of a task until the shared counter runs out.
  */
 import { parentPort } from 'node:worker_threads';
-import { evaluateFeatureAt, type FeatureOutcome } from './compare.js';
+import type { FeatureOutcome } from './compare.js';
 import { DONE, NEXT, toThreadError, type FromWorker, type ToWorker } from './compare-thread.js';
 import { readTable, type TableData } from './io/files/index.js';
+
+// Evaluation (compare.js and the statistics) loads while the file is read: reading starts sooner.
+const evaluation = import('./compare.js');
+evaluation.catch(() => {}); // a failure is reported when evaluation is asked for
 
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
@@ -24,6 +28,7 @@ async function handle(m: ToWorker): Promise<void> {
     return;
   }
   if (!table) throw new Error('compare worker: asked to evaluate before reading the current file');
+  const { evaluateFeatureAt } = await evaluation;
   const task = { ...m.task, refColumns: new Map(m.task.refColumns.map((c) => [c.name, c])), curColumns: new Map(table.columns) };
   table = null;
   const outcomes: [number, FeatureOutcome][] = [];
