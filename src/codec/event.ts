@@ -202,6 +202,24 @@ class Reader {
     let mul = 1;
     let b: number;
     let shift = 0;
+    const buf = this.buf;
+    const pos = this.pos;
+    if (pos + 4 <= this.end && buf[pos] & 0x80) {
+      // The first 4 bytes (28 bits) in integer arithmetic; n is the same exact integer as below.
+      n = buf[pos] & 0x7f;
+      b = buf[pos + 1];
+      n |= (b & 0x7f) << 7;
+      if (!(b & 0x80)) return this.zigzag(n, pos + 2);
+      b = buf[pos + 2];
+      n |= (b & 0x7f) << 14;
+      if (!(b & 0x80)) return this.zigzag(n, pos + 3);
+      b = buf[pos + 3];
+      n |= (b & 0x7f) << 21;
+      if (!(b & 0x80)) return this.zigzag(n, pos + 4);
+      this.pos = pos + 4;
+      mul = 0x10000000;
+      shift = 28;
+    }
     do {
       if (this.pos >= this.end) this.fail('truncated long');
       b = this.buf[this.pos++];
@@ -212,6 +230,11 @@ class Reader {
     } while (b & 0x80);
     // zig-zag: even -> n/2, odd -> -(n+1)/2
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+  /** Zig-zag decoding of n (at most 28 bits), the varint ending before `next`. */
+  private zigzag(n: number, next: number): number {
+    this.pos = next;
+    return (n >>> 1) ^ -(n & 1);
   }
   /** Reads a string's length and checks it fits; the bytes start at `pos`. */
   private stringLength(): number {

@@ -194,8 +194,30 @@ function categoricalMetric(metric: string, ref: Float64Array, cur: Float64Array)
   }
 }
 
-/** Data-quality metrics; a null value means "not defined here" (no values to look at). */
-function qualityMetric(metric: string, ref: NumericSnapshot | CategoricalSnapshot, current: CurrentColumn, count: number): number | null {
+/** Number of values of an ascending array below `lo` plus those above `hi` (two binary searches). */
+function countOutsideSorted(sorted: Float64Array, lo: number, hi: number): number {
+  let a = 0;
+  let b = sorted.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (sorted[mid] < lo) a = mid + 1;
+    else b = mid;
+  }
+  const below = a;
+  b = sorted.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (sorted[mid] > hi) b = mid;
+    else a = mid + 1;
+  }
+  return below + (sorted.length - a);
+}
+
+/**
+ * Data-quality metrics; a null value means "not defined here" (no values to look at).
+ * `sorted`: the current numeric values are in ascending order (evaluateFeature sorted them).
+ */
+function qualityMetric(metric: string, ref: NumericSnapshot | CategoricalSnapshot, current: CurrentColumn, count: number, sorted = false): number | null {
   const rows = count + current.missing;
   switch (metric) {
     case 'missing_rate': return rows === 0 ? null : current.missing / rows;
@@ -208,6 +230,7 @@ function qualityMetric(metric: string, ref: NumericSnapshot | CategoricalSnapsho
         return outside / count;
       }
       if (current.kind !== 'numeric' || ref.kind !== 'numeric' || count === 0 || ref.count === 0) return null;
+      if (sorted) return countOutsideSorted(current.values, ref.min, ref.max) / count;
       let outside = 0;
       for (let i = 0; i < current.values.length; i++) if (current.values[i] < ref.min || current.values[i] > ref.max) outside++;
       return outside / count;
@@ -239,10 +262,12 @@ export function evaluateFeature(
 ): FeatureResult {
   const out: FeatureResult = { feature: name, kind: ref.kind === 'numeric' ? 'NUMERIC' : 'CATEGORICAL', count: 0, missing: current.missing, metrics: [], role };
   let compute: ((metric: string) => Raw) | null = null;
+  let sorted = false;
   if (ref.kind === 'numeric' && current.kind === 'numeric') {
     out.count = current.values.length;
     if (current.values.length > 0 && ref.sorted.length > 0) {
       const cur = sortFloat64(current.values);
+      sorted = true;
       let bins: Float64Array | null = null;
       let stats: SortedPairStats | null = null;
       const pair = mergedPass(metrics, ref.sorted, cur)
@@ -282,7 +307,7 @@ export function evaluateFeature(
     let value: number;
     let pValue: number | null = null;
     if (def.signal === 'quality') {
-      const q = qualityMetric(metric, ref, current, out.count);
+      const q = qualityMetric(metric, ref, current, out.count, sorted);
       if (q === null) continue;
       value = q;
     } else {

@@ -79,4 +79,16 @@ describe('decoding a sequence of events into one view', () => {
       expectSameAsAvsc(view, b);
     }
   });
+  it('varint longs of every length: event times and long feature values, negative too (exact while the zig-zag value is at most 2^53)', () => {
+    const decoder = new EventDecoder('inference', types.inference, new Map());
+    const view = new EventView();
+    const values = [0, 1, -1, 63, -64, 64, -65, 8191, 8192, -8193];
+    for (let k = 14; k <= 51; k++) values.push(2 ** k - 1, 2 ** k, -(2 ** k), -(2 ** k) - 1, 2 ** k + 12345);
+    values.push(2 ** 52, -(2 ** 52), 1_767_225_600_000, -1_767_225_600_000);
+    for (const t of values) {
+      const b = types.inference.toBuffer({ model_id: 'm', model_version: 'v1', event_id: 'e', event_time: t, features: { x: { long: t } }, prediction: null, attributes: {} });
+      decoder.decode(b, view);
+      expect([view.eventTime, view.tags[0], view.nums[0]]).toEqual([t, TAG_LONG, t]);
+    }
+  });
 });

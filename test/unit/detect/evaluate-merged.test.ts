@@ -64,4 +64,12 @@ describe('evaluateFeature: merged pass equals the separate metric functions', ()
     const got = metricsOf(snap, cur, ['ks', 'psi', 'js', 'hellinger']);
     expectSameBits(got, ['ks', 'psi', 'js', 'hellinger'].flatMap((m) => metricsOf(snap, cur, [m])));
   });
+  it('out_of_range counts values beyond the training min and max, values equal to them inside', () => {
+    const ref = snapshot([-1, 0, 2, 3.5]);
+    for (const cur of [[-1, 3.5, -1, 3.5], [-1.0000001, 3.5000001, 0, 1], [-5, -4, -3, -2], [4, 5, 6], [0.5], [-1, -1, -1.5, 3.5, 3.5, 3.6, 2]]) {
+      const want = cur.filter((x) => x < -1 || x > 3.5).length / cur.length;
+      const got = metricsOf(ref, cur, ['out_of_range']);
+      expect(got.map((m) => [m.metric, m.value])).toEqual([['out_of_range', want]]);
+    }
+  });
 });
