@@ -36,6 +36,16 @@ function emptySlot(): StringSlot {
   return { text: '', bytes: EMPTY_BYTES, key: 0 };
 }
 
+/**
+ * The last few distinct strings read at one place (a feature position's categories, model ids),
+ * their keys in a typed array so that a lookup compares numbers, not objects' fields.
+ */
+export class RecentStrings {
+  static readonly SIZE = 16;
+  readonly keys = new Float64Array(RecentStrings.SIZE);
+  readonly slots: StringSlot[] = [];
+}
+
 /** Bytes a string key holds; longer strings compare their remaining bytes one by one. */
 const KEY_BYTES = 6;
 
@@ -63,12 +73,14 @@ export class EventView {
   private eventIdStart = 0;
   private eventIdEnd = 0;
   /** Per feature position, the last few distinct string values (categories repeat). */
-  readonly valueSlots: StringSlot[][] = [];
+  readonly valueSlots: RecentStrings[] = [];
   /**
    * Strings that repeat from event to event: the last few model ids (events of several models
    * interleave), the version, and the feature name at each position.
    */
-  readonly slots = { models: [] as StringSlot[], version: emptySlot(), names: [] as StringSlot[] };
+  readonly slots = { models: new RecentStrings(), version: emptySlot(), names: [] as StringSlot[] };
+  /** The key of slots.names[k], per position k (read by the decoder's inner loop). */
+  nameKeys = new Float64Array(64);
   /**
    * Changes whenever the feature names (or their number) differ from the previous decode, so a
    * caller can keep what it looked up by name (feature positions) while it stays the same.
@@ -134,6 +146,9 @@ export class EventView {
     const nums = new Float64Array(size);
     nums.set(this.nums);
     this.nums = nums;
+    const keys = new Float64Array(size);
+    keys.set(this.nameKeys);
+    this.nameKeys = keys;
   }
 
   /** End of a native decode's features: k names were read, `changed` if any differed from before. */
@@ -286,19 +301,22 @@ class Reader {
    * Reads a string, reusing one of the last few distinct strings seen in `slots` when the bytes
    * match (categorical values and model ids repeat); otherwise decodes it and remembers it.
    */
-  recentString(slots: StringSlot[]): string {
+  recentString(recent: RecentStrings): string {
     const len = this.stringLength();
     const start = this.pos;
     this.pos += len;
     const key = packKey(this.buf, this.view!, this.viewBase, start, len);
+    const keys = recent.keys;
+    const slots = recent.slots;
     for (let s = 0; s < slots.length; s++) {
-      if (this.same(slots[s], key, start, len)) return slots[s].text;
+      if (keys[s] === key && (len <= KEY_BYTES || this.same(slots[s], key, start, len))) return slots[s].text;
     }
     const text = this.text(start, len);
     if (len <= 64) {
       const slot = { text, bytes: this.copy(start, len), key };
-      if (slots.length < 16) slots.push(slot);
-      else slots[(start + len) & 15] = slot;
+      const s = slots.length < RecentStrings.SIZE ? slots.length : (start + len) & (RecentStrings.SIZE - 1);
+      slots[s] = slot;
+      keys[s] = key;
     }
     return text;
   }
@@ -366,14 +384,15 @@ function readFeatures(r: Reader, view: EventView): void {
     view.reserve(k + n);
     const tags = view.tags;
     const nums = view.nums;
+    const nameKeys = view.nameKeys;
     let pos = r.pos;
     for (let i = 0; i < n; i++, k++) {
-      if (k === slots.length) slots.push(emptySlot());
+      if (k === slots.length) slots.push(emptySlot()); // its key 0 is in nameKeys[k] already
       const slot = slots[k];
       // name: a one-byte length is an even byte below 0x80 (zig-zag)
       const b = pos < end ? buf[pos] : 1;
       const len = b >>> 1;
-      let same = (b & 0x81) === 0 && pos + 1 + len <= end && slot.key === packKey(buf, dv, base, pos + 1, len);
+      let same = (b & 0x81) === 0 && pos + 1 + len <= end && nameKeys[k] === packKey(buf, dv, base, pos + 1, len);
       if (same && len > KEY_BYTES) {
         const bytes = slot.bytes;
         if (bytes.length !== len) same = false;
@@ -390,6 +409,7 @@ function readFeatures(r: Reader, view: EventView): void {
       else {
         r.pos = pos;
         if (r.slotString(slot)) changed = true;
+        nameKeys[k] = slot.key;
         pos = r.pos;
       }
       const name = slot.text;
@@ -417,7 +437,7 @@ function readFeatures(r: Reader, view: EventView): void {
         case 2: tags[k] = TAG_LONG; nums[k] = r.long(); strs[k] = null; break;
         case 3: {
           let recent = view.valueSlots[k];
-          if (!recent) view.valueSlots[k] = recent = [];
+          if (!recent) view.valueSlots[k] = recent = new RecentStrings();
           tags[k] = TAG_STRING;
           nums[k] = 0;
           strs[k] = r.recentString(recent);

@@ -14,7 +14,17 @@ const INITIAL_CAPACITY = 1024;
 export class CategoryDictionary {
   private readonly codes = new Map<string, number>();
   readonly values: string[] = [];
+  /** The last value looked up and its code (categories often repeat from one event to the next). */
+  private lastValue: string | null = null;
+  private lastCode = 0;
   code(value: string): number {
+    if (value === this.lastValue) return this.lastCode;
+    const c = this.lookupOrAdd(value);
+    this.lastValue = value;
+    this.lastCode = c;
+    return c;
+  }
+  private lookupOrAdd(value: string): number {
     let c = this.codes.get(value);
     if (c === undefined) {
       c = this.values.length;
