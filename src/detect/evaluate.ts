@@ -3,7 +3,7 @@
  * and for `driftline compare`. Pure: columns and a frozen reference in, a WindowResult value out.
  */
 import { createHash } from 'node:crypto';
-import { sortFloat64, binCounts, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, ksFromStatistic, linf, proportions, psi, sortedPairStats, wasserstein, wassersteinWeightedSorted, type KllSketch, type SortedPairStats } from '../stats/index.js';
+import { sortFloat64, binCounts, binIndex, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, ksFromStatistic, linf, proportions, psi, sortedPairStats, wasserstein, wassersteinWeightedSorted, type KllSketch, type SortedPairStats } from '../stats/index.js';
 import { DEFAULT_QUALITY_RULES, DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
 import type { CategoricalSnapshot, NumericSnapshot, ReferenceSnapshot } from './reference.js';
 
@@ -196,15 +196,9 @@ function categoricalMetric(metric: string, ref: Float64Array, cur: Float64Array)
 
 /** Number of values of an ascending array below `lo` plus those above `hi` (two binary searches). */
 function countOutsideSorted(sorted: Float64Array, lo: number, hi: number): number {
-  let a = 0;
+  const below = binIndex(sorted, lo); // values < lo
+  let a = below;
   let b = sorted.length;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (sorted[mid] < lo) a = mid + 1;
-    else b = mid;
-  }
-  const below = a;
-  b = sorted.length;
   while (a < b) {
     const mid = (a + b) >>> 1;
     if (sorted[mid] > hi) b = mid;
