@@ -151,6 +151,9 @@ export class Processor {
         positions: new Int32Array(m.features.length),
         numeric: Uint8Array.from(m.features, (f) => (f.kind === 'numeric' ? 1 : 0)),
         prediction: Uint8Array.from(m.features, (f) => (f.role === 'prediction' ? 1 : 0)),
+        numericAt: 0,
+        categoricalAt: 0,
+        masks: false,
       });
     }
     this.sketch = config.processor.mode === 'sketch';
@@ -510,11 +513,17 @@ export class Processor {
     const model = lookup.model;
     const features = model.features;
     // Feature positions in the event: looked up by name only when the event's names changed.
-    if (lookup.layout !== v.layout) {
-      for (let i = 0; i < features.length; i++) lookup.positions[i] = features[i].role === 'prediction' ? TARGET : v.indexOf(features[i].name, i);
-      lookup.layout = v.layout;
-    }
+    if (lookup.layout !== v.layout) locate(lookup, v);
     const positions = lookup.positions;
+    if (lookup.masks && v.masksValid) {
+      // Every type at once: numeric features hold a number or null (no ±Infinity, no NaN: those take
+      // the loop below), categorical features no double.
+      const wrong = (lookup.numericAt & ~(v.numberMask | v.nullMask)) | (lookup.numericAt & v.nonFiniteMask) | (lookup.categoricalAt & v.doubleMask);
+      if (wrong === 0) {
+        this.featureIndex = positions;
+        return model;
+      }
+    }
     const numeric = lookup.numeric;
     const tags = v.tags;
     const nums = v.nums;
@@ -767,6 +776,31 @@ interface ModelLookup {
   readonly numeric: Uint8Array;
   /** Per configured feature: 1 if it is the prediction (label). */
   readonly prediction: Uint8Array;
+  /** Bits of the event positions of numeric / categorical features (when `masks`). */
+  numericAt: number;
+  categoricalAt: number;
+  /** Whether the types can be checked with the view's masks: no prediction, every position below 32. */
+  masks: boolean;
+}
+
+/** Finds the model's features in the view's current layout (by name). */
+function locate(lookup: ModelLookup, v: EventView): void {
+  const features = lookup.model.features;
+  let numericAt = 0;
+  let categoricalAt = 0;
+  let masks = true;
+  for (let i = 0; i < features.length; i++) {
+    const j = features[i].role === 'prediction' ? TARGET : v.indexOf(features[i].name, i);
+    lookup.positions[i] = j;
+    if (j === ABSENT) continue;
+    if (j < 0 || j >= 32) masks = false;
+    else if (lookup.numeric[i] === 1) numericAt |= 1 << j;
+    else categoricalAt |= 1 << j;
+  }
+  lookup.numericAt = numericAt;
+  lookup.categoricalAt = categoricalAt;
+  lookup.masks = masks;
+  lookup.layout = v.layout;
 }
 
 /** featureIndex values other than an index into the event's feature map. */

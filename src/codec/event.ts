@@ -116,8 +116,20 @@ export class EventView {
   targetNum = 0;
   targetStr: string | null = null;
 
+  /**
+   * Bit k set when feature k (k < 32) is a double / a double or long / null / a double that is NaN
+   * or ±Infinity, so that a caller can check every type of an event at once. Valid when
+   * `masksValid` (a native decode of at most 32 features).
+   */
+  doubleMask = 0;
+  numberMask = 0;
+  nullMask = 0;
+  nonFiniteMask = 0;
+  masksValid = false;
+
   reset(): void {
     this.featureCount = 0;
+    this.masksValid = false;
     this.datasetVersion = null;
     this.targetTag = TAG_NULL;
     this.targetStr = null;
@@ -130,6 +142,7 @@ export class EventView {
     this.tags[i] = tag;
     this.nums[i] = num;
     this.strs[i] = str;
+    this.masksValid = false;
     // names set one by one: no longer the layout of the last native decode
     this.layout++;
     this.layoutCount = -1;
@@ -379,6 +392,10 @@ function readFeatures(r: Reader, view: EventView): void {
   const base = r.viewBase;
   let k = 0;
   let changed = false;
+  let doubles = 0;
+  let numbers = 0;
+  let nulls = 0;
+  let nonFinite = 0;
   for (let n = r.blockCount(); n !== 0; n = r.blockCount()) {
     // n <= bytes left (blockCount), so this reserve is bounded by the body size
     view.reserve(k + n);
@@ -387,6 +404,7 @@ function readFeatures(r: Reader, view: EventView): void {
     const nameKeys = view.nameKeys;
     let pos = r.pos;
     for (let i = 0; i < n; i++, k++) {
+      const bit = k < 32 ? 1 << k : 0;
       if (k === slots.length) slots.push(emptySlot()); // its key 0 is in nameKeys[k] already
       const slot = slots[k];
       // name: a one-byte length is an even byte below 0x80 (zig-zag)
@@ -417,9 +435,12 @@ function readFeatures(r: Reader, view: EventView): void {
       // value: union branch 0 (null) and 1 (double) are the bytes 0 and 2
       const branch = pos < end ? buf[pos] : 1;
       if (branch === 2 && pos + 9 <= end) {
+        const x = dv.getFloat64(base + pos + 1, true);
         tags[k] = TAG_DOUBLE;
-        nums[k] = dv.getFloat64(base + pos + 1, true);
+        nums[k] = x;
         strs[k] = null;
+        doubles |= bit;
+        if (x - x !== 0) nonFinite |= bit;
         pos += 9;
         continue;
       }
@@ -427,14 +448,23 @@ function readFeatures(r: Reader, view: EventView): void {
         tags[k] = TAG_NULL;
         nums[k] = 0;
         strs[k] = null;
+        nulls |= bit;
         pos += 1;
         continue;
       }
       r.pos = pos;
       switch (r.unionIndex(5)) {
-        case 0: tags[k] = TAG_NULL; nums[k] = 0; strs[k] = null; break;
-        case 1: tags[k] = TAG_DOUBLE; nums[k] = r.double(); strs[k] = null; break;
-        case 2: tags[k] = TAG_LONG; nums[k] = r.long(); strs[k] = null; break;
+        case 0: tags[k] = TAG_NULL; nums[k] = 0; strs[k] = null; nulls |= bit; break;
+        case 1: {
+          const x = r.double();
+          tags[k] = TAG_DOUBLE;
+          nums[k] = x;
+          strs[k] = null;
+          doubles |= bit;
+          if (x - x !== 0) nonFinite |= bit;
+          break;
+        }
+        case 2: tags[k] = TAG_LONG; nums[k] = r.long(); strs[k] = null; numbers |= bit; break;
         case 3: {
           let recent = view.valueSlots[k];
           if (!recent) view.valueSlots[k] = recent = new RecentStrings();
@@ -450,6 +480,11 @@ function readFeatures(r: Reader, view: EventView): void {
     r.pos = pos;
   }
   view.namesRead(k, changed);
+  view.doubleMask = doubles;
+  view.numberMask = numbers | doubles;
+  view.nullMask = nulls;
+  view.nonFiniteMask = nonFinite;
+  view.masksValid = k <= 32;
 }
 
 function readTarget(r: Reader, view: EventView): void {
