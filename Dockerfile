@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# driftline image: the CLI runs its TypeScript sources through tsx (a runtime dependency), so there
-# is no build step; the first stage only installs the production dependencies.
+# driftline image: the first stage installs the production dependencies; the runtime stage compiles
+# src/ into dist/ once with esbuild (bin/load.js, the same build the CLI does on its own when src/
+# changed), so the read-only image starts without compiling anything.
 #
 #   docker build -t driftline .
 #   docker run --rm -v $PWD/my.yaml:/etc/driftline/driftline.yaml:ro -e DRIFTLINE_KAFKA_BROKERS=kafka:9092 -p 9464:9464 driftline
@@ -23,12 +24,14 @@ ENV NODE_ENV=production \
     DRIFTLINE_METRICS_HOST=0.0.0.0 \
     DRIFTLINE_METRICS_PORT=9464
 WORKDIR /app
-# Owned by root and read-only for the runtime user; tsx writes its cache to /tmp only.
+# Owned by root and read-only for the runtime user.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY schemas ./schemas
 COPY src ./src
+RUN node --input-type=module -e "const { ensureDist } = await import('/app/bin/load.js'); await ensureDist('/app/src', '/app/dist');" \
+ && test -f /app/dist/cli/main.js
 COPY deploy/config/driftline.yaml /etc/driftline/driftline.yaml
 # The base image's unprivileged `node` user, numerically (Kubernetes runAsNonRoot can verify it).
 USER 1000:1000

@@ -72,6 +72,17 @@ describe('Dockerfile', () => {
     expect(final.body.some((i) => i.op === 'RUN' && /npm (ci|install)/.test(i.args)), 'no npm install in the final stage').toBe(false);
   });
 
+  it('compiles src/ into dist/ at build time, with the function the CLI itself uses', async () => {
+    const run = ops('RUN').find((a) => a.includes('ensureDist'));
+    expect(run, 'a RUN step in the final stage calls ensureDist').toBeDefined();
+    const runIdx = final.body.findIndex((i) => i.op === 'RUN' && i.args.includes('ensureDist'));
+    const srcIdx = final.body.findIndex((i) => i.op === 'COPY' && /^src\s/.test(i.args));
+    expect(srcIdx).toBeGreaterThanOrEqual(0);
+    expect(runIdx).toBeGreaterThan(srcIdx);
+    const load = (await import('../../../bin/load.js')) as { ensureDist?: unknown };
+    expect(typeof load.ensureDist).toBe('function');
+  });
+
   it('runs as a non-root user', () => {
     const user = ops('USER').at(-1);
     expect(user).toBeDefined();
