@@ -27,7 +27,7 @@ export const TAG_NAMES = ['null', 'double', 'long', 'string', 'boolean'] as cons
 export interface StringSlot {
   text: string;
   bytes: Uint8Array;
-  /** packKey of the bytes: equal keys mean equal strings up to 6 bytes, equal first 6 bytes beyond. */
+  /** packKey of the bytes: equal keys mean equal strings up to 6 bytes, equal first and last 3 bytes beyond. */
   key: number;
 }
 
@@ -46,18 +46,26 @@ export class RecentStrings {
   readonly slots: StringSlot[] = [];
 }
 
-/** Bytes a string key holds; longer strings compare their remaining bytes one by one. */
+/**
+ * Bytes a string key holds: all of a string up to 6 bytes, else its first 3 and last 3 (ids tend
+ * to differ at the end, categories at the start); longer strings compare the middle bytes one by
+ * one.
+ */
 const KEY_BYTES = 6;
 
 /**
  * A number that identifies a string of up to 6 bytes (its bytes and length) and, for longer
- * strings, their first 6 bytes: the bytes as an integer below 2^48, times 8, plus min(len, 7), so
- * exact in a double and never equal for strings of different lengths up to 7. `dv` is a DataView
- * over the ArrayBuffer of `buf` (which starts at `base` in it); the bytes [start, start + len)
- * must lie within `buf`.
+ * strings, their first and last 3 bytes: 48 bits of bytes, times 8, plus min(len, 7), so exact in
+ * a double and never equal for strings of different lengths up to 7. `dv` is a DataView over the
+ * ArrayBuffer of `buf` (which starts at `base` in it); the bytes [start, start + len) must lie
+ * within `buf`.
  */
 function packKey(buf: Uint8Array, dv: DataView, base: number, start: number, len: number): number {
-  if (len >= 6) return (dv.getUint16(base + start + 4, true) * 0x100000000 + dv.getUint32(base + start, true)) * 8 + (len < 7 ? len : 7);
+  if (len >= 6) {
+    const first = dv.getUint32(base + start, true) & 0xffffff;
+    const last = dv.getUint32(base + start + len - 4, true) >>> 8;
+    return (last * 0x1000000 + first) * 8 + (len < 7 ? len : 7);
+  }
   if (len >= 4) return ((len === 5 ? buf[start + 4] * 0x100000000 : 0) + dv.getUint32(base + start, true)) * 8 + len;
   let h = 0;
   for (let q = 0; q < len; q++) h = (h << 8) | buf[start + q];
@@ -277,7 +285,7 @@ class Reader {
     const bytes = slot.bytes;
     if (bytes.length !== len) return false;
     const buf = this.buf;
-    for (let i = KEY_BYTES; i < len; i++) if (bytes[i] !== buf[start + i]) return false;
+    for (let i = 3; i < len - 3; i++) if (bytes[i] !== buf[start + i]) return false;
     return true;
   }
   private text(start: number, len: number): string {
@@ -415,7 +423,7 @@ function readFeatures(r: Reader, view: EventView): void {
         const bytes = slot.bytes;
         if (bytes.length !== len) same = false;
         else {
-          for (let q = KEY_BYTES, at = pos + 1 + KEY_BYTES; q < len; q++, at++) {
+          for (let q = 3, at = pos + 4; q < len - 3; q++, at++) {
             if (bytes[q] !== buf[at]) {
               same = false;
               break;

@@ -12,7 +12,7 @@ import { loadTypes } from '../../../src/codec/schemas.js';
 const types = loadTypes();
 
 /** Strings that share prefixes of up to 6 bytes and beyond, differ only in length, or are empty. */
-const tricky = fc.constantFrom('', 'a', 'ab', 'abc', 'abd', 'abcd', 'abce', 'bbcd', 'abcde', 'abcdf', 'abcdef', 'abcdefg', 'abcdefh', 'abcdefgh', 'abcdeF', 'feature_a_long', 'feature_b_long', 'feature_a_lonG', 'é', 'éé', '\u0000', '\u0000a', 'n0', 'n1', 'c0');
+const tricky = fc.constantFrom('', 'a', 'ab', 'abc', 'abd', 'abcd', 'abce', 'bbcd', 'abcde', 'abcdf', 'abcdef', 'abcdefg', 'abcdefh', 'abcdefgh', 'abcdeF', 'feature_a_long', 'feature_b_long', 'feature_a_lonG', 'é', 'éé', '\u0000', '\u0000a', 'n0', 'n1', 'c0', 'bench-m0', 'bench-m1', 'abcXefgh', 'abcYefgh', 'abcdefghi', 'abcXXefgh');
 const value = fc.oneof(fc.constant(null), fc.double(), fc.integer({ min: -1e6, max: 1e6 }).map((n) => ({ long: n })), tricky, fc.string({ maxLength: 9 }), fc.boolean());
 const names = fc.uniqueArray(fc.oneof(tricky, fc.string({ maxLength: 9 })), { maxLength: 8 });
 
