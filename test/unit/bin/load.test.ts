@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, u
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain JavaScript without type declarations
 import { ensureDist, sourceState } from '../../../bin/load.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
