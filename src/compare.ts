@@ -310,10 +310,10 @@ function groupByWindow(spec: WindowSpec, times: Float64Array, file: string, colu
 
 /**
  * The values of one feature in one window as evaluation wants them (see CurrentColumn):
- * numeric non-missing values (a fresh array: evaluation sorts it), or counts per category code.
- * `rows` null means every row of the file.
+ * numeric non-missing values (a fresh array, as evaluation sorts it, unless `useUp` says the file's
+ * column is read for the last time), or counts per category code. `w.rows` null means every row.
  */
-function currentColumn(col: ColumnData, w: WindowRows): CurrentColumn {
+function currentColumn(col: ColumnData, w: WindowRows, useUp = false): CurrentColumn {
   const { rows, count: n } = w;
   if (col.kind === 'categorical') {
     const counts = new Float64Array(col.dictionary.length);
@@ -330,8 +330,9 @@ function currentColumn(col: ColumnData, w: WindowRows): CurrentColumn {
   let missing = 0;
   if (!rows) {
     for (let k = 0; k < n; k++) if (src[k] !== src[k]) missing++;
-    // Every row, none missing (the usual case): one copy of the whole column.
-    if (missing === 0) return { kind: 'numeric', values: src.slice(0, n), missing };
+    // Every row, none missing (the usual case): the column itself when nothing else will read it
+    // (evaluation sorts it in place), else one copy of it.
+    if (missing === 0) return { kind: 'numeric', values: useUp ? src.subarray(0, n) : src.slice(0, n), missing };
   } else {
     for (let k = 0; k < n; k++) if (src[rows[k]] !== src[rows[k]]) missing++;
   }
@@ -405,9 +406,11 @@ export function evaluateFeatureAt(task: EvaluationTask, index: number): FeatureO
   task.refColumns.delete(f.name);
   task.curColumns.delete(f.name);
   const snapshot = buildReference(refColumn, task.referenceRows, f, task.bins);
+  // One window and no HTML report: the current column is read once, so it may be used up.
+  const once = task.windows.length === 1 && !task.detailed;
   const results = task.windows.map((w) =>
     evaluateWindow(
-      { modelId: 'compare', modelVersion: 'reference', start: w.start, end: w.end, rows: w.count, features: [f], column: () => currentColumn(curColumn, w) },
+      { modelId: 'compare', modelVersion: 'reference', start: w.start, end: w.end, rows: w.count, features: [f], column: () => currentColumn(curColumn, w, once) },
       snapshot,
       task.rules,
     ).features[0]);
