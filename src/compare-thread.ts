@@ -139,16 +139,11 @@ export class CompareThread {
       outcomes[i] = evaluateFeatureAt(task, i);
       onEvaluate?.(Atomics.add(counters, DONE, 1) + 1, n);
     }
-    let m: FromWorker | null = null;
-    try {
-      m = await answer;
-    } catch (err) {
-      if (!this.broken) throw err;
-      // The thread died: the features it took are done here (their columns are all still here).
-    }
-    if (m && m.type !== 'outcomes') throw new Error(`compare: unexpected answer "${m.type}" from the worker thread to "evaluate"`);
-    if (m) for (const [i, o] of m.outcomes) outcomes[i] = o;
-    for (let i = 0; i < n; i++) outcomes[i] ??= evaluateFeatureAt(task, i);
+    // (Should the thread die now, its error is the answer: the features it took cannot be done
+    // again here, as evaluation may have used up their columns, sorting them in place.)
+    const m = await answer;
+    if (m.type !== 'outcomes') throw new Error(`compare: unexpected answer "${m.type}" from the worker thread to "evaluate"`);
+    for (const [i, o] of m.outcomes) outcomes[i] = o;
     onEvaluate?.(n, n);
     return outcomes;
   }
