@@ -623,7 +623,10 @@ export class Processor {
           } else {
             const col = cols[i] as CategoricalColumn;
             if (tag === TAG_NULL) col.appendNull();
-            else col.append(categoryOf(v, j));
+            else if (tag === TAG_STRING && v.strSlot[j] >= 0) {
+              const s = v.strSlot[j];
+              col.appendCode(col.dictionary.codeOfSlot(v.valueSlots[j].slots[s], s));
+            } else col.append(categoryOf(v, j));
           }
           continue;
         }

@@ -90,6 +90,11 @@ export class EventView {
   /** The key of slots.names[k], per position k (read by the decoder's inner loop). */
   nameKeys = new Float64Array(64);
   /**
+   * Per string value k: the index of its slot in valueSlots[k] (whose text it is), or -1 when it is
+   * not remembered there (native decodes only). Lets a caller cache what it derives per slot.
+   */
+  strSlot = new Int32Array(64);
+  /**
    * Changes whenever the feature names (or their number) differ from the previous decode, so a
    * caller can keep what it looked up by name (feature positions) while it stays the same.
    */
@@ -150,6 +155,7 @@ export class EventView {
     this.tags[i] = tag;
     this.nums[i] = num;
     this.strs[i] = str;
+    this.strSlot[i] = -1;
     this.masksValid = false;
     // names set one by one: no longer the layout of the last native decode
     this.layout++;
@@ -170,6 +176,9 @@ export class EventView {
     const keys = new Float64Array(size);
     keys.set(this.nameKeys);
     this.nameKeys = keys;
+    const strSlot = new Int32Array(size);
+    strSlot.set(this.strSlot);
+    this.strSlot = strSlot;
   }
 
   /** End of a native decode's features: k names were read, `changed` if any differed from before. */
@@ -330,17 +339,25 @@ class Reader {
     const keys = recent.keys;
     const slots = recent.slots;
     for (let s = 0; s < slots.length; s++) {
-      if (keys[s] === key && (len <= KEY_BYTES || this.same(slots[s], key, start, len))) return slots[s].text;
+      if (keys[s] === key && (len <= KEY_BYTES || this.same(slots[s], key, start, len))) {
+        this.slotIndex = s;
+        return slots[s].text;
+      }
     }
     const text = this.text(start, len);
+    this.slotIndex = -1;
     if (len <= 64) {
+      // a new slot object (never one changed in place: callers may cache per slot object)
       const slot = { text, bytes: this.copy(start, len), key };
       const s = slots.length < RecentStrings.SIZE ? slots.length : (start + len) & (RecentStrings.SIZE - 1);
       slots[s] = slot;
       keys[s] = key;
+      this.slotIndex = s;
     }
     return text;
   }
+  /** The slot index in its RecentStrings of the last recentString, or -1. */
+  slotIndex = -1;
   /** Skips a string, returning its start (after the length) and end. */
   skipString(): number {
     const len = this.stringLength();
@@ -479,6 +496,7 @@ function readFeatures(r: Reader, view: EventView): void {
           tags[k] = TAG_STRING;
           nums[k] = 0;
           strs[k] = r.recentString(recent);
+          view.strSlot[k] = r.slotIndex;
           break;
         }
         default: tags[k] = TAG_BOOLEAN; nums[k] = r.boolean() ? 1 : 0; strs[k] = null; break;

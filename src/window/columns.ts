@@ -24,6 +24,20 @@ export class CategoryDictionary {
     this.lastCode = c;
     return c;
   }
+  /** Code of a remembered string, cached per slot object (`slot.text` must never change). */
+  private readonly slotRefs: ({ readonly text: string } | undefined)[] = [];
+  private readonly slotCodes: number[] = [];
+  /**
+   * The code of `slot.text`, where `slot` is the decoder's slot `index` (0-15) of the string:
+   * while that slot holds the same object, its code is read from an array, not looked up.
+   */
+  codeOfSlot(slot: { readonly text: string }, index: number): number {
+    if (this.slotRefs[index] === slot) return this.slotCodes[index];
+    const c = this.code(slot.text);
+    this.slotRefs[index] = slot;
+    this.slotCodes[index] = c;
+    return c;
+  }
   private lookupOrAdd(value: string): number {
     let c = this.codes.get(value);
     if (c === undefined) {
@@ -127,9 +141,13 @@ export class CategoricalColumn extends Column<Int32Array> {
     this.values = v;
   }
   append(value: string): void {
+    this.appendCode(this.dictionary.code(value));
+  }
+  /** Appends a code of this column's dictionary. */
+  appendCode(code: number): void {
     const i = this.length;
     if (i >= this.values.length) this.enlarge();
-    this.values[i] = this.dictionary.code(value);
+    this.values[i] = code;
     this.length = i + 1;
   }
   /** Counts per dictionary code (array as long as the dictionary is now). */

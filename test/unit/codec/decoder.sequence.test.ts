@@ -39,7 +39,13 @@ function expectSameAsAvsc(view: EventView, b: Buffer): void {
     const [branch, x] = Object.entries(v)[0];
     if (branch === 'double') expect([view.tags[k], Object.is(view.nums[k], x)]).toEqual([TAG_DOUBLE, true]);
     else if (branch === 'long') expect([view.tags[k], view.nums[k]]).toEqual([TAG_LONG, Number(x)]);
-    else if (branch === 'string') expect([view.tags[k], view.strs[k]]).toEqual([TAG_STRING, x]);
+    else if (branch === 'string') {
+      expect([view.tags[k], view.strs[k]]).toEqual([TAG_STRING, x]);
+      // the remembered slot named for it holds this very text
+      const s = view.strSlot[k];
+      if (s >= 0) expect(view.valueSlots[k].slots[s].text).toBe(x);
+      else expect((x as string).length).toBeGreaterThan(16); // only long strings go unremembered
+    }
     else expect([view.tags[k], view.nums[k]]).toEqual([TAG_BOOLEAN, x ? 1 : 0]);
   });
   // the type masks agree with the tags
