@@ -7,6 +7,7 @@
  *   --windows N        latency windows (default 50); --window-events N events per window (200)
  *   --window-rows N    rows of the evaluated window and its reference in `ks` (default 100,000)
  *   --ks-n N           sample size of the ks kernel (default 100,000); --reps N (default 7)
+ *   --compare-reps N   runs of driftline compare and NannyML, taking turns; medians count (default 3)
  *   --profile          also run `driftline run` under --cpu-prof and summarize the hot spots
  *   --workers N        processor.workers of the main `driftline run` (default 2; a 1-worker run is always made too)
  *   --no-evidently / --no-nannyml   skip one of the Python baselines
@@ -39,6 +40,7 @@ function parseArgs(argv: string[]) {
     windowRows: 100_000,
     ksN: 100_000,
     reps: 7,
+    compareReps: 3,
     profile: false,
     workers: 2,
     evidently: true,
@@ -68,6 +70,7 @@ function parseArgs(argv: string[]) {
       case '--window-rows': o.windowRows = num(++i); break;
       case '--ks-n': o.ksN = num(++i); break;
       case '--reps': o.reps = num(++i); break;
+      case '--compare-reps': o.compareReps = num(++i); break;
       case '--profile': o.profile = true; break;
       case '--workers': o.workers = num(++i); break;
       case '--no-evidently': o.evidently = false; break;
@@ -136,7 +139,7 @@ async function main() {
   } else reasons.streaming = 'not selected (--only)';
   if (o.only.has('ks')) ke = await attempt('ks', () => kernels({ ksN: o.ksN, windowRows: o.windowRows, reps: o.reps }));
   else reasons.ks = 'not selected (--only)';
-  if (o.only.has('compare')) off = await attempt('compare', () => offline(o.rows, o.cols, { evidently: o.evidently, nannyml: o.nannyml }));
+  if (o.only.has('compare')) off = await attempt('compare', () => offline(o.rows, o.cols, { evidently: o.evidently, nannyml: o.nannyml }, o.compareReps));
   else reasons.compare = 'not selected (--only)';
   if (o.only.has('memory')) mem = await attempt('memory', () => memory(o.events));
   if (o.only.has('memory')) sk = await attempt('memory', () => sketchMemory(o.events));
@@ -171,10 +174,13 @@ async function main() {
   } else add('ks', 'null', reasons.ks);
   if (off) {
     const r = (a: number | null, b: number | null) => (a !== null && b !== null ? a / b : null);
-    add('compare', `CSV ${off.rows.toLocaleString('en')} rows x ${off.cols} cols: driftline compare (wall)`, `${fmtN(off.driftline.wall_s, 1)} s`);
-    add('compare', `Evidently ${off.evidently.version ?? ''} DataDriftPreset (wall; read+compute)`, off.evidently.wall_s === null ? `n/a: ${off.evidently.error}` : `${fmtN(off.evidently.wall_s, 1)} s; ${fmtN(off.evidently.inner_s, 1)} s`);
-    add('compare', `NannyML ${off.nannyml.version ?? ''} UnivariateDriftCalculator (wall; read+compute)`, off.nannyml.wall_s === null ? `n/a: ${off.nannyml.error}` : `${fmtN(off.nannyml.wall_s, 1)} s; ${fmtN(off.nannyml.inner_s, 1)} s`);
-    add('compare', 'ratio driftline / Evidently, driftline / NannyML (wall; lower is better)', `${fmtN(r(off.driftline.wall_s, off.evidently.wall_s), 3)}, ${fmtN(r(off.driftline.wall_s, off.nannyml.wall_s), 3)}`);
+    const runs = (x: { runs_s?: number[] }) => (x.runs_s && x.runs_s.length > 1 ? ` (runs ${x.runs_s.map((v) => v.toFixed(2)).join(', ')})` : '');
+    add('compare', `CSV ${off.rows.toLocaleString('en')} rows x ${off.cols} cols: driftline compare, every metric (wall, median of ${off.reps})`, `${fmtN(off.driftline.wall_s, 2)} s${runs(off.driftline)}`);
+    add('compare', `driftline compare --metrics ks,js (NannyML's two methods; median of ${off.reps})`, `${fmtN(off.driftline_nannyml_methods.wall_s, 2)} s${runs(off.driftline_nannyml_methods)}`);
+    add('compare', `Evidently ${off.evidently.version ?? ''} DataDriftPreset (wall; read+compute; 1 run)`, off.evidently.wall_s === null ? `n/a: ${off.evidently.error}` : `${fmtN(off.evidently.wall_s, 1)} s; ${fmtN(off.evidently.inner_s, 1)} s`);
+    add('compare', `NannyML ${off.nannyml.version ?? ''} UnivariateDriftCalculator, ks + js (wall, median of ${off.reps}; read+compute)`, off.nannyml.wall_s === null ? `n/a: ${off.nannyml.error}` : `${fmtN(off.nannyml.wall_s, 1)} s${runs(off.nannyml)}; ${fmtN(off.nannyml.inner_s, 1)} s`);
+    add('compare', 'ratio driftline (every metric) / Evidently (lower is better)', fmtN(r(off.driftline.wall_s, off.evidently.wall_s), 3));
+    add('compare', 'ratio driftline / NannyML: same methods (ks, js); every metric', `${fmtN(r(off.driftline_nannyml_methods.wall_s, off.nannyml.wall_s), 3)}; ${fmtN(r(off.driftline.wall_s, off.nannyml.wall_s), 3)}`);
     for (const n of off.notes) add('compare', 'note', n);
   } else add('compare', 'null', reasons.compare);
   if (mem) {
@@ -203,7 +209,8 @@ async function main() {
       streaming: st ? { events: st.events, driftline_eps: st.driftline_eps, bare_kafkajs_eps: st.bare_kafkajs_eps, ratio: round(st.ratio, 4), decode_only_eps: st.decode_only_eps, process_inference_only_eps: st.process_inference_only_eps, workers: st.workers, driftline_1_worker_eps: st.driftline_1_worker_eps, ratio_1_worker: round(st.ratio_1_worker, 4), cpu_us_per_event: { bare_kafkajs: round(st.cpu_us_per_event.bare_kafkajs, 3), driftline_1_worker: round(st.cpu_us_per_event.driftline_1_worker, 3), driftline: round(st.cpu_us_per_event.driftline, 3) } } : { events: o.events, driftline_eps: null, bare_kafkajs_eps: null, ratio: null, reason: reasons.streaming },
       ks_vs_scipy: ke ? { n: ke.ks.n1, driftline_ms: round(ke.ks.driftline_ms), scipy_ms: round(ke.ks.scipy_ms), ratio: round(ke.ks.ratio, 4), window_eval_ms: round(ke.window_eval_ms, 1), window_eval_rows: ke.window_eval_rows, exact_10000_vs_5000: { driftline_ms: round(ke.ks_exact.driftline_ms), scipy_ms: round(ke.ks_exact.scipy_ms), ratio: round(ke.ks_exact.ratio, 4) } } : { n: o.ksN, driftline_ms: null, scipy_ms: null, ratio: null, reason: reasons.ks },
       compare_vs_evidently: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline.wall_s ?? null), evidently_s: round(off?.evidently.wall_s ?? null), ratio: off?.driftline.wall_s && off.evidently.wall_s ? round(off.driftline.wall_s / off.evidently.wall_s, 4) : null, ...(off?.evidently.wall_s ? {} : { reason: off?.evidently.error ?? reasons.compare }) },
-      compare_vs_nannyml: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline.wall_s ?? null), nannyml_s: round(off?.nannyml.wall_s ?? null), ratio: off?.driftline.wall_s && off.nannyml.wall_s ? round(off.driftline.wall_s / off.nannyml.wall_s, 4) : null, ...(off?.nannyml.wall_s ? {} : { reason: off?.nannyml.error ?? reasons.compare }) },
+      // driftline_s: the same two methods NannyML computes (--metrics ks,js); the every-metric run is beside it.
+      compare_vs_nannyml: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline_nannyml_methods.wall_s ?? null), nannyml_s: round(off?.nannyml.wall_s ?? null), ratio: off?.driftline_nannyml_methods.wall_s && off.nannyml.wall_s ? round(off.driftline_nannyml_methods.wall_s / off.nannyml.wall_s, 4) : null, driftline_every_metric_s: round(off?.driftline.wall_s ?? null), ratio_every_metric: off?.driftline.wall_s && off.nannyml.wall_s ? round(off.driftline.wall_s / off.nannyml.wall_s, 4) : null, runs: off ? { driftline_same_methods_s: off.driftline_nannyml_methods.runs_s ?? [], driftline_every_metric_s: off.driftline.runs_s ?? [], nannyml_s: off.nannyml.runs_s ?? [] } : null, ...(off?.nannyml.wall_s ? {} : { reason: off?.nannyml.error ?? reasons.compare }) },
       memory: { exact_rss_mb: round(mem?.exact_rss_mb ?? null, 1), sketch_rss_mb: round(sk?.sketch_rss_mb ?? null, 1), sketch_bytes_per_feature_window: sk?.bytes_per_feature_window ?? null, sketch_ks_max_error: sk ? round(sk.ks_max_error, 6) : null, ...(mem ? { events: mem.events } : { reason: reasons.memory }) },
       latency_ms: lat ? { p50: round(lat.p50, 1), p99: round(lat.p99, 1), windows: lat.windows } : { p50: null, p99: null, reason: reasons.latency },
     };
