@@ -3,7 +3,7 @@
  * `driftline run` (child process), plus Avro decoding alone and processInference alone (no Kafka).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -126,15 +126,15 @@ interface ChildRun {
 }
 
 /** `driftline run` as a child process; completion seen through /metrics. */
-export async function runDriftline(brokers: string, topics: Topics, expected: number, opts: { profileDir?: string; timeoutMs?: number; workers?: number } = {}): Promise<ChildRun> {
+export async function runDriftline(brokers: string, topics: Topics, expected: number, opts: { profileDir?: string; timeoutMs?: number; workers?: number; logFile?: string } = {}): Promise<ChildRun> {
   const port = await freePort();
   const cfgPath = join(outDir('tmp'), `streaming-${Date.now()}.yaml`);
-  writeFileSync(cfgPath, configYaml(rawConfig({ brokers, groupId: `bench-driftline-${Date.now()}`, topics, models: MODELS, metricsPort: port, workers: opts.workers })));
+  writeFileSync(cfgPath, configYaml(rawConfig({ brokers, groupId: `bench-driftline-${Date.now()}`, topics, models: MODELS, metricsPort: port, workers: opts.workers, logLevel: opts.logFile ? 'info' : undefined })));
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, '--cpu-prof-interval=500'] : [];
   const t0 = now();
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/driftline.js', 'run', '-c', cfgPath], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/driftline.js', 'run', '-c', cfgPath], { cwd: REPO_ROOT, stdio: ['ignore', opts.logFile ? openSync(opts.logFile, 'w') : 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
   let exitedEarly = false;
   void exited.then(() => (exitedEarly = true));

@@ -39,6 +39,14 @@ export interface RunnerDeps {
    * join together, so that the first assignment is final rather than followed by a rebalance.
    */
   beforeConsume?: () => Promise<void>;
+  /** Called at every join of the inference consumer group, with this member's partitions. */
+  onJoin?: (partitions: number[]) => void;
+  /**
+   * While it returns false, fetched batches are left unprocessed (and fetched again): worker
+   * threads wait until all of them are in the group, rather than one processing every partition
+   * for the few seconds until the others join, only to hand them over and replay.
+   */
+  mayProcess?: () => boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,6 +56,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (the broker accepts 6 s and more by default); fault tests use it to keep restarts short.
  */
 const SESSION_TIMEOUT_MS = Number(process.env.DRIFTLINE_SESSION_TIMEOUT_MS) || 30_000;
+/**
+ * How often the inference consumer heartbeats (kafkajs sends one at most this often, between
+ * batches): also how soon it notices that another member joined and the group is rebalancing.
+ */
+const HEARTBEAT_INTERVAL_MS = Math.max(300, Math.min(1_000, Math.floor(SESSION_TIMEOUT_MS / 10)));
 /** Fetch size per partition (kafkajs default 1 MB); DRIFTLINE_MAX_BYTES_PER_PARTITION makes batches smaller. */
 const MAX_BYTES_PER_PARTITION = Number(process.env.DRIFTLINE_MAX_BYTES_PER_PARTITION) || 0;
 
@@ -317,7 +330,7 @@ export class Runner {
     const labels = config.models.some((m) => m.performance !== null);
     // With labels, partition p of the inference and labels topics must land on the same instance
     // (both are keyed by model_id): the co-partitioned assigner sees to it.
-    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: Math.max(500, Math.floor(SESSION_TIMEOUT_MS / 10)), partitionAssigners: [CoPartitionedAssigner], ...(MAX_BYTES_PER_PARTITION ? { maxBytesPerPartition: MAX_BYTES_PER_PARTITION } : {}) });
+    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: HEARTBEAT_INTERVAL_MS, partitionAssigners: [CoPartitionedAssigner], ...(MAX_BYTES_PER_PARTITION ? { maxBytesPerPartition: MAX_BYTES_PER_PARTITION } : {}) });
     this.consumer = consumer;
     // GROUP_JOIN is kafkajs' only assignment signal. After any join, kafkajs fetches every assigned
     // partition again from its committed offset, kept partitions included: so the state of every
@@ -345,6 +358,7 @@ export class Runner {
       }).catch(() => undefined);
       this.log.info({ partitions: [...parts] }, `assigned partitions ${[...parts].join(', ') || '(none)'} of ${config.topics.inference}`);
       this.setReady(true, '');
+      this.deps.onJoin?.([...parts]);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.setReady(false, `consumer crashed: ${e.payload.error?.message}`);
@@ -358,6 +372,11 @@ export class Runner {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
     if (this.stopping) return;
+    if (this.deps.mayProcess && !this.deps.mayProcess()) {
+      await sleep(100);
+      await heartbeat(); // notices the rebalance a joining member causes
+      return;
+    }
     await this.fetchWriterSchemas(batch.messages, heartbeat);
     const labels = batch.topic === this.deps.config.topics.labels;
     const generation = this.generation;
@@ -394,36 +413,56 @@ export class Runner {
     await heartbeat();
   }
 
+  /**
+   * The committed metadata of every inference partition, read once per group generation (one
+   * request for all partitions, instead of one connection per partition restored).
+   */
+  private committed: { generation: number; metadata: Map<number, string> } | null = null;
+  /** The generation in which the alerts topic was last read to its end (see alertsCaughtUp). */
+  private alertsCaughtUpAt = -1;
+
+  private async committedMetadata(partition: number): Promise<string | null> {
+    const { config } = this.deps;
+    const generation = this.generation;
+    if (this.committed?.generation !== generation) {
+      // Without its checkpoint a partition cannot be replayed correctly (windows closed before would
+      // reopen with part of their events): retry until it is read, however long the broker is away.
+      for (let attempt = 1, delay = 300; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+        const admin = this.kafka.admin();
+        try {
+          await admin.connect();
+          const res = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.inference] });
+          this.committed = { generation, metadata: new Map((res[0]?.partitions ?? []).filter((x) => x.metadata).map((x) => [x.partition, x.metadata!])) };
+          break;
+        } catch (err) {
+          if (this.stopping) throw err;
+          this.log.warn({ partition, attempt, err: (err as Error).message }, `could not read the checkpoint of partition ${partition}; retrying in ${delay} ms`);
+          await sleep(delay);
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      }
+    }
+    return this.committed!.metadata.get(partition) ?? null;
+  }
+
   /** Reads the committed offset's checkpoint of a newly assigned partition. */
   private async restorePartition(partition: number): Promise<void> {
     const { config } = this.deps;
+    const generation = this.generation;
     let checkpoint: Checkpoint | null = null;
-    // Without its checkpoint a partition cannot be replayed correctly (windows closed before would
-    // reopen with part of their events): retry until it is read, however long the broker is away.
-    for (let attempt = 1, delay = 300; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
-      const admin = this.kafka.admin();
+    const metadata = await this.committedMetadata(partition);
+    if (metadata) {
       try {
-        await admin.connect();
-        const res = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.inference] });
-        const p = res[0]?.partitions.find((x) => x.partition === partition);
-        checkpoint = null;
-        if (p?.metadata) {
-          try {
-            checkpoint = JSON.parse(p.metadata) as Checkpoint;
-          } catch {
-            this.log.warn({ partition, metadata: p.metadata }, 'the committed offset carries metadata that is not a driftline checkpoint; ignoring it');
-          }
-        }
-        break;
-      } catch (err) {
-        if (this.stopping) throw err;
-        this.log.warn({ partition, attempt, err: (err as Error).message }, `could not read the checkpoint of partition ${partition}; retrying in ${delay} ms`);
-        await sleep(delay);
-      } finally {
-        await admin.disconnect().catch(() => undefined);
+        checkpoint = JSON.parse(metadata) as Checkpoint;
+      } catch {
+        this.log.warn({ partition, metadata }, 'the committed offset carries metadata that is not a driftline checkpoint; ignoring it');
       }
     }
-    await this.alertsCaughtUp();
+    if (this.alertsCaughtUpAt !== generation) {
+      await this.alertsCaughtUp();
+      this.alertsCaughtUpAt = generation;
+    }
     this.processor.assignPartition(partition, checkpoint, this.alertHistory);
     this.assigned.add(partition);
     this.log.info({ partition, checkpoint }, `partition ${partition} of ${config.topics.inference} assigned${checkpoint ? `; replaying from its checkpoint (offsets below ${checkpoint.upTo} were processed before)` : ''}`);

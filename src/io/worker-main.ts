@@ -20,6 +20,8 @@ const post = (m: FromWorker) => port.postMessage(m);
 let startConsuming!: () => void;
 /** Resolved by the supervisor once every worker has bootstrapped (see WorkerPool.bootstrapped). */
 const consume = new Promise<void>((resolve) => (startConsuming = resolve));
+/** Set once the supervisor says every worker is in the consumer group (see WorkerPool.joinedGroup). */
+let allJoined = false;
 let config: Config;
 let runner: Runner;
 try {
@@ -27,7 +29,7 @@ try {
   runner = new Runner({ config, logger: makeLogger(config, { worker: index }), registry: new Registry(), clock: systemClock, writerSchemas: loadWriterSchemas(config), http: false, beforeConsume: () => {
     post({ type: 'bootstrapped' });
     return consume;
-  } });
+  }, onJoin: () => post({ type: 'joined' }), mayProcess: () => allJoined });
 } catch (err) {
   post({ type: 'failed', message: (err as Error).message, exitCode: err instanceof DriftlineError ? 2 : 1 });
   process.exit(1);
@@ -36,6 +38,7 @@ try {
 let stopping: Promise<void> | null = null;
 port.on('message', (m: ToWorker) => {
   if (m.type === 'consume') startConsuming();
+  else if (m.type === 'all-joined') allJoined = true;
   else if (m.type === 'metrics') {
     void runner.obs.registry.getMetricsAsJSON().then((metrics) => post({ type: 'metrics', id: m.id, metrics }));
   } else if (m.type === 'stop' && !stopping) {

@@ -16,13 +16,14 @@ import { startHttp, type HttpEndpoint, type MetricsSource } from './http.js';
 /** Messages from a worker to the supervisor. */
 export type FromWorker =
   | { type: 'bootstrapped' }
+  | { type: 'joined' }
   | { type: 'started' }
   | { type: 'ready'; ready: boolean }
   | { type: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
   | { type: 'failed'; message: string; exitCode: number }
   | { type: 'stopped' };
 /** Messages from the supervisor to a worker. */
-export type ToWorker = { type: 'metrics'; id: number } | { type: 'consume' } | { type: 'stop' };
+export type ToWorker = { type: 'metrics'; id: number } | { type: 'consume' } | { type: 'all-joined' } | { type: 'stop' };
 
 export interface WorkerData {
   configPath: string;
@@ -42,6 +43,7 @@ interface Slot {
   worker: Worker | null;
   ready: boolean;
   bootstrapped: boolean;
+  inGroup: boolean;
   startedAt: number;
   restartDelayMs: number;
   exited: Promise<void>;
@@ -99,13 +101,14 @@ export class WorkerPool {
   }
 
   private spawn(index: number, previous?: Slot): Promise<void> {
-    const slot: Slot = previous ?? { index, worker: null, ready: false, bootstrapped: false, startedAt: 0, restartDelayMs: RESTART_MIN_MS, exited: Promise.resolve() };
+    const slot: Slot = previous ?? { index, worker: null, ready: false, bootstrapped: false, inGroup: false, startedAt: 0, restartDelayMs: RESTART_MIN_MS, exited: Promise.resolve() };
     if (!previous) this.slots[index] = slot;
     const data: WorkerData = { configPath: this.opts.configPath, index };
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
     slot.worker = worker;
     slot.ready = false;
     slot.bootstrapped = false;
+    slot.inGroup = false;
     slot.startedAt = Date.now();
     let resolveStarted!: () => void;
     const started = new Promise<void>((r) => (resolveStarted = r));
@@ -113,6 +116,7 @@ export class WorkerPool {
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
           case 'bootstrapped': this.bootstrapped(slot); break;
+          case 'joined': this.joinedGroup(slot); break;
           case 'started': resolveStarted(); break;
           case 'ready': slot.ready = m.ready; break;
           case 'metrics': this.requests.get(m.id)?.(m.metrics); break;
@@ -163,6 +167,24 @@ export class WorkerPool {
   }
 
   private joined = false;
+
+  /**
+   * Workers process nothing until every one of them is in the consumer group: the first to join
+   * gets every partition, and would process them only to hand half over (and replay them) when
+   * the next one joins. A worker restarted later is told at once.
+   */
+  private joinedGroup(slot: Slot): void {
+    slot.inGroup = true;
+    if (this.allInGroup) {
+      slot.worker?.postMessage({ type: 'all-joined' } satisfies ToWorker);
+      return;
+    }
+    if (this.slots.length < this.opts.workers || !this.slots.every((s) => s.inGroup)) return;
+    this.allInGroup = true;
+    for (const s of this.slots) s.worker?.postMessage({ type: 'all-joined' } satisfies ToWorker);
+  }
+
+  private allInGroup = false;
 
   /** The workers' registries merged (counters and histograms add up; gauges per their aggregator) and the process's default metrics. */
   private async metrics(): Promise<string> {
