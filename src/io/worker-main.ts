@@ -20,7 +20,7 @@ const post = (m: FromWorker) => port.postMessage(m);
 let startConsuming!: () => void;
 /** Resolved by the supervisor once every worker has bootstrapped (see WorkerPool.bootstrapped). */
 const consume = new Promise<void>((resolve) => (startConsuming = resolve));
-/** Set once the supervisor says every worker is in the consumer group (see WorkerPool.joinedGroup). */
+/** Set once the supervisor says every worker is in the consumer group (see WorkerPool.barrier). */
 let allJoined = false;
 let config: Config;
 let runner: Runner;

@@ -115,8 +115,8 @@ export class WorkerPool {
     slot.exited = new Promise<void>((resolveExit) => {
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
-          case 'bootstrapped': this.bootstrapped(slot); break;
-          case 'joined': this.joinedGroup(slot); break;
+          case 'bootstrapped': this.barrier('bootstrapped', slot, { type: 'consume' }); break;
+          case 'joined': this.barrier('inGroup', slot, { type: 'all-joined' }); break;
           case 'started': resolveStarted(); break;
           case 'ready': slot.ready = m.ready; break;
           case 'metrics': this.requests.get(m.id)?.(m.metrics); break;
@@ -151,40 +151,26 @@ export class WorkerPool {
   }
 
   /**
-   * Workers join the consumer group together once all of them have read the training and alerts
-   * topics: one joining much later would take partitions from the others at once (a rebalance
-   * replays from the last commit). A worker restarted later joins when it is ready.
+   * The two barriers the workers pass together, each announced by the supervisor once every
+   * worker has reached it (and at once to a worker restarted after that):
+   * - bootstrapped → 'consume': they join the consumer group together once all of them have read
+   *   the training and alerts topics (one joining much later takes partitions from the others);
+   * - inGroup → 'all-joined': they process nothing until every one is in the group, since the
+   *   first to join gets every partition and would process them only to hand half over, and
+   *   replay them, when the next one joins.
    */
-  private bootstrapped(slot: Slot): void {
-    slot.bootstrapped = true;
-    if (this.joined) {
-      slot.worker?.postMessage({ type: 'consume' } satisfies ToWorker);
+  private barrier(stage: 'bootstrapped' | 'inGroup', slot: Slot, message: ToWorker): void {
+    slot[stage] = true;
+    if (this.passed[stage]) {
+      slot.worker?.postMessage(message);
       return;
     }
-    if (this.slots.length < this.opts.workers || !this.slots.every((s) => s.bootstrapped)) return;
-    this.joined = true;
-    for (const s of this.slots) s.worker?.postMessage({ type: 'consume' } satisfies ToWorker);
+    if (this.slots.length < this.opts.workers || !this.slots.every((s) => s[stage])) return;
+    this.passed[stage] = true;
+    for (const s of this.slots) s.worker?.postMessage(message);
   }
 
-  private joined = false;
-
-  /**
-   * Workers process nothing until every one of them is in the consumer group: the first to join
-   * gets every partition, and would process them only to hand half over (and replay them) when
-   * the next one joins. A worker restarted later is told at once.
-   */
-  private joinedGroup(slot: Slot): void {
-    slot.inGroup = true;
-    if (this.allInGroup) {
-      slot.worker?.postMessage({ type: 'all-joined' } satisfies ToWorker);
-      return;
-    }
-    if (this.slots.length < this.opts.workers || !this.slots.every((s) => s.inGroup)) return;
-    this.allInGroup = true;
-    for (const s of this.slots) s.worker?.postMessage({ type: 'all-joined' } satisfies ToWorker);
-  }
-
-  private allInGroup = false;
+  private readonly passed = { bootstrapped: false, inGroup: false };
 
   /** The workers' registries merged (counters and histograms add up; gauges per their aggregator) and the process's default metrics. */
   private async metrics(): Promise<string> {
