@@ -126,11 +126,11 @@ interface ChildRun {
 }
 
 /** `driftline run` as a child process; completion seen through /metrics. */
-export async function runDriftline(brokers: string, topics: Topics, expected: number, opts: { profileDir?: string; timeoutMs?: number; workers?: number; logFile?: string } = {}): Promise<ChildRun> {
+export async function runDriftline(brokers: string, topics: Topics, expected: number, opts: { profileDir?: string; timeoutMs?: number; workers?: number; logFile?: string; nodeArgs?: string[] } = {}): Promise<ChildRun> {
   const port = await freePort();
   const cfgPath = join(outDir('tmp'), `streaming-${Date.now()}.yaml`);
   writeFileSync(cfgPath, configYaml(rawConfig({ brokers, groupId: `bench-driftline-${Date.now()}`, topics, models: MODELS, metricsPort: port, workers: opts.workers, logLevel: opts.logFile ? 'info' : undefined })));
-  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, '--cpu-prof-interval=500'] : [];
+  const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, '--cpu-prof-interval=500'] : [])];
   const t0 = now();
   const child = spawn(process.execPath, [...nodeArgs, 'bin/driftline.js', 'run', '-c', cfgPath], { cwd: REPO_ROOT, stdio: ['ignore', opts.logFile ? openSync(opts.logFile, 'w') : 'ignore', 'pipe'] });
   let stderr = '';
