@@ -8,6 +8,8 @@
  *  - `binCounts(values, edges)`: edges.length + 1 bins; bin 0 = (−∞, e₀], bin i = (e_{i−1}, e_i],
  *    last bin = (e_last, +∞). Equivalent to numpy.searchsorted(edges, x, side='left'); binary
  *    search per value, no allocation beyond the output.
+ *    `binCountsSorted(sorted, edges)`: the same for values sorted ascending, one binary search
+ *    per edge.
  *  - `proportions(counts)`: counts / Σ counts.
  *
  * NaN is rejected with a RangeError (callers remove missing values). ±Infinity is binned
@@ -74,33 +76,61 @@ export function binIndex(edges: Float64Array, x: number): number {
   return lo;
 }
 
-/**
- * Counts of `values` per bin (edges.length + 1 bins, right-closed; see the module comment).
- * `out` (length edges.length + 1) is zeroed and reused when given, so a streaming caller can
- * avoid allocation.
- */
-export function binCounts(values: Float64Array, edges: Float64Array, out?: Float64Array): Float64Array {
+/** Checks the edges (non-empty, no NaN, strictly increasing) and returns `out` zeroed, or new counts. */
+function countsFor(edges: Float64Array, out: Float64Array | undefined): Float64Array {
   const nb = edges.length + 1;
   if (edges.length === 0) throw new RangeError('binCounts: edges are empty');
   assertNoNaN('binCounts', 'edges', edges);
   for (let i = 1; i < edges.length; i++) {
     if (!(edges[i] > edges[i - 1])) throw new RangeError('binCounts: edges must be strictly increasing');
   }
-  let counts: Float64Array;
-  if (out) {
-    if (out.length !== nb) {
-      throw new RangeError(`binCounts: out has length ${out.length}, expected edges.length + 1 = ${nb}`);
-    }
-    counts = out;
-    counts.fill(0);
-  } else {
-    counts = new Float64Array(nb);
+  if (!out) return new Float64Array(nb);
+  if (out.length !== nb) {
+    throw new RangeError(`binCounts: out has length ${out.length}, expected edges.length + 1 = ${nb}`);
   }
+  return out.fill(0);
+}
+
+/**
+ * Counts of `values` per bin (edges.length + 1 bins, right-closed; see the module comment).
+ * `out` (length edges.length + 1) is zeroed and reused when given, so a streaming caller can
+ * avoid allocation.
+ */
+export function binCounts(values: Float64Array, edges: Float64Array, out?: Float64Array): Float64Array {
+  const counts = countsFor(edges, out);
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     if (x !== x) throw new RangeError(`binCounts: values contain NaN at index ${i}; remove missing values first`);
     counts[binIndex(edges, x)] += 1;
   }
+  return counts;
+}
+
+/**
+ * `binCounts` for values already sorted ascending: the same counts, from one binary search per
+ * edge instead of one per value (the count of bin k is the number of values <= edge k minus the
+ * number <= edge k−1). Requirements as binCounts, plus the order (NaN is rejected at either end,
+ * where a sort puts it).
+ */
+export function binCountsSorted(sorted: Float64Array, edges: Float64Array, out?: Float64Array): Float64Array {
+  const counts = countsFor(edges, out);
+  assertSortedEnds('binCounts', 'sorted values', sorted);
+  const n = sorted.length;
+  let below = 0; // values <= the previous edge
+  for (let k = 0; k < edges.length; k++) {
+    // first index from `below` on whose value is > edges[k]
+    const e = edges[k];
+    let lo = below;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] > e) hi = mid;
+      else lo = mid + 1;
+    }
+    counts[k] = lo - below;
+    below = lo;
+  }
+  counts[edges.length] = n - below;
   return counts;
 }
 

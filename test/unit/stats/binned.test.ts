@@ -12,6 +12,8 @@ import {
   referenceEdges,
   referenceEdgesSorted,
 } from '../../../src/stats/index.js';
+import { binCountsSorted } from '../../../src/stats/binning.js';
+import { mulberry32 } from '../../../src/stats/random.js';
 import { expectClose, f64, loadGolden, reportDeviations, VALUE_TOL } from './golden.js';
 
 interface BinnedCase {
@@ -123,5 +125,38 @@ describe('binning and distance edge cases', () => {
     const pr = categoricalProportions({ a: 3, b: 1 }, { a: 1, b: 1 });
     expect([...pr.reference]).toEqual([0.75, 0.25]);
     expect([...pr.current]).toEqual([0.5, 0.5]);
+  });
+});
+
+describe('binCountsSorted', () => {
+  it('gives binCounts\'s counts for sorted values, ties at edges, zeros and infinities included', () => {
+    const r = mulberry32(7);
+    const edgeSets = [
+      Float64Array.of(0),
+      Float64Array.of(-1, 0, 0.5, 2),
+      Float64Array.of(-0, 1e-300, 3),
+      Float64Array.of(-100, -50),
+      Float64Array.of(100, 200),
+    ];
+    for (const edges of edgeSets) {
+      for (const n of [1, 2, 17, 1000]) {
+        const v = Float64Array.from({ length: n }, () => {
+          const u = r();
+          if (u < 0.1) return edges[Math.floor(r() * edges.length)]; // exactly on an edge
+          if (u < 0.13) return [-0, 0, Infinity, -Infinity][Math.floor(r() * 4)];
+          return Math.round((r() - 0.5) * 8 * 4) / 4;
+        }).sort();
+        expect([...binCountsSorted(v, edges)]).toEqual([...binCounts(v, edges)]);
+        const out = new Float64Array(edges.length + 1).fill(9);
+        expect(binCountsSorted(v, edges, out)).toBe(out);
+        expect([...out]).toEqual([...binCounts(v, edges)]);
+      }
+    }
+  });
+  it('rejects what binCounts rejects, and NaN at the ends of the sorted values', () => {
+    expect(() => binCountsSorted(Float64Array.of(1), new Float64Array(0))).toThrow(RangeError);
+    expect(() => binCountsSorted(Float64Array.of(1), Float64Array.of(2, 1))).toThrow(RangeError);
+    expect(() => binCountsSorted(Float64Array.of(1, NaN), Float64Array.of(0))).toThrow(RangeError);
+    expect(() => binCountsSorted(Float64Array.of(1), Float64Array.of(0), new Float64Array(3))).toThrow(RangeError);
   });
 });

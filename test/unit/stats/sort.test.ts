@@ -42,4 +42,16 @@ describe('sortFloat64 (radix sort)', () => {
     expect([...all.subarray(11_000)]).toEqual([...copy.subarray(11_000)]);
     expect([...view]).toEqual([...copy.subarray(1_000, 11_000).sort()]);
   });
+  it('reuses its scratch across calls of any size and buffer kind, with the same results', () => {
+    // big, then smaller (the scratch is longer than the input), then bigger again; shared buffers too
+    for (const n of [50_000, 4_000, 20_000, 80_000, 3_500]) {
+      for (const shared of [false, true]) {
+        const a = shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+        for (let i = 0; i < n; i++) a[i] = (r() - 0.3) * 10 ** Math.floor(r() * 6);
+        const expected = Float64Array.from(a).sort();
+        expect(sortFloat64(a)).toBe(a);
+        expect(Buffer.from(a.buffer, 0, a.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
+      }
+    }
+  });
 });
