@@ -239,20 +239,17 @@ async function chooseColumns(opts: CompareOptions): Promise<{ names: string[]; f
  * Feeds every reference row of one feature into a ReferenceProfile, as the processor feeds training
  * events, and returns its snapshot. Features are independent in a profile (each has its own
  * reservoir, seeded from its name, and with maxRows = the reference's rows it keeps every value),
- * so a profile of one feature gives that feature exactly what a profile of all of them gives it;
- * and the profile's copies of one column at a time are all that is in memory on top of the file's
- * columns. The profile itself is garbage once the snapshot is taken.
+ * so a profile of one feature gives that feature exactly what a profile of all of them gives it.
+ * A numeric column is handed to the profile whole (addColumn, the same as adding its values one
+ * by one) and given up: nothing else reads it afterwards (evaluateFeatureAt deletes it from the
+ * task), so it becomes the snapshot's sorted values, sorted in place, and no copy is made. The
+ * profile itself is garbage once the snapshot is taken.
  */
 function buildReference(col: ColumnData, rows: number, f: Feature, bins: number): ReferenceSnapshot {
   const profile = new ReferenceProfile('compare', 'reference', [{ name: f.name, kind: f.kind, bins }], rows);
   if (f.kind === 'numeric') {
-    const r = profile.numericFeature(f.name)!;
-    const values = (col as NumericColumnData).values;
-    for (let i = 0; i < rows; i++) {
-      const x = values[i];
-      if (Number.isNaN(x)) r.addMissing();
-      else r.add(x);
-    }
+    // The column is read for the last time: handed over, it becomes the sorted sample itself.
+    profile.numericFeature(f.name)!.addColumn((col as NumericColumnData).values.subarray(0, rows), true);
   } else {
     const r = profile.categoricalFeature(f.name)!;
     const { codes, dictionary } = col as CategoricalColumnData;
@@ -263,7 +260,7 @@ function buildReference(col: ColumnData, rows: number, f: Feature, bins: number)
     }
   }
   for (let i = 0; i < rows; i++) profile.rowAdded();
-  return profile.snapshot();
+  return profile.finalSnapshot();
 }
 
 /** Row indices of a window, in a growable Int32Array (no array of boxed numbers). */

@@ -3,7 +3,8 @@
  * and for `driftline compare`. Pure: columns and a frozen reference in, a WindowResult value out.
  */
 import { createHash } from 'node:crypto';
-import { sortFloat64, binCounts, binIndex, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, ksFromStatistic, linf, proportions, psi, sortedPairStats, wasserstein, wassersteinWeightedSorted, type KllSketch, type SortedPairStats } from '../stats/index.js';
+import { binCountsSorted } from '../stats/binning.js';
+import { sortFloat64, binIndex, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, ksFromStatistic, linf, proportions, psi, sortedPairStats, wasserstein, wassersteinWeightedSorted, type KllSketch, type SortedPairStats } from '../stats/index.js';
 import { DEFAULT_QUALITY_RULES, DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
 import type { CategoricalSnapshot, NumericSnapshot, ReferenceSnapshot } from './reference.js';
 
@@ -276,7 +277,7 @@ export function evaluateFeature(
         : null;
       const curBins = () => {
         if (pair) pair();
-        return (bins ??= proportions(binCounts(cur, ref.edges)));
+        return (bins ??= proportions(binCountsSorted(cur, ref.edges)));
       };
       compute = (m) => numericMetric(m, ref, cur, curBins, pair);
     }

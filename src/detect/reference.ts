@@ -7,7 +7,8 @@
  * stay exact. Categorical features keep exact counts per category. Bin edges are frozen from the
  * reference sample: serving data never moves them.
  */
-import { binCounts, mulberry32, proportions, referenceEdgesSorted, sortFloat64 } from '../stats/index.js';
+import { binCountsSorted } from '../stats/binning.js';
+import { mulberry32, proportions, referenceEdgesSorted, sortFloat64 } from '../stats/index.js';
 import type { FeatureKind } from './registry.js';
 
 export interface ReferenceFeatureSpec {
@@ -33,12 +34,15 @@ export class NumericReference {
   max = -Infinity;
   private sample: Float64Array;
   private kept = 0;
+  /** Set once the sample was sorted in place for a final snapshot: no more values then. */
+  private spent = false;
   private readonly random: () => number;
   constructor(readonly maxRows: number, seed: number) {
     this.sample = new Float64Array(Math.min(maxRows, 1024));
     this.random = mulberry32(seed);
   }
   add(v: number): void {
+    if (this.spent) throw new Error('NumericReference: values added after the final snapshot');
     this.seen++;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
@@ -57,9 +61,63 @@ export class NumericReference {
   addMissing(): void {
     this.missing++;
   }
-  /** The sample, sorted ascending (a new array). */
-  sortedSample(): Float64Array {
-    return sortFloat64(this.sample.slice(0, this.kept));
+  /**
+   * Adds a whole column: the same as add(x) for each value in order, and addMissing() for each
+   * NaN. When the column goes into an empty reservoir and all of its values fit, they are kept in
+   * one pass (the reservoir keeps every value, in order, until it is full: no random draws).
+   * `giveUp`: the caller hands the array over and never reads it again, so the valid values are
+   * kept in it (moved to its front when there are NaNs) instead of being copied; the sample may
+   * later be sorted in place (sortedSample(true)).
+   */
+  addColumn(values: Float64Array, giveUp = false): void {
+    const n = values.length;
+    if (this.spent) throw new Error('NumericReference: values added after the final snapshot');
+    if (this.kept === 0 && n > 0 && n <= this.maxRows) {
+      let min = this.min;
+      let max = this.max;
+      let missing = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v !== v) missing++;
+        else {
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+      const valid = n - missing;
+      let sample: Float64Array;
+      if (missing === 0) sample = giveUp ? values : values.slice();
+      else {
+        sample = giveUp ? values.subarray(0, valid) : new Float64Array(valid);
+        let j = 0;
+        for (let i = 0; i < n; i++) {
+          const v = values[i];
+          if (v === v) sample[j++] = v;
+        }
+      }
+      this.min = min;
+      this.max = max;
+      this.seen += valid;
+      this.missing += missing;
+      this.kept = valid;
+      // An empty sample keeps its room, as one that was never added to.
+      if (valid > 0) this.sample = sample;
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== v) this.addMissing();
+      else this.add(v);
+    }
+  }
+  /**
+   * The sample, sorted ascending: a new array, or with `inPlace` the sample itself, sorted where it
+   * is; the reference takes no more values after that (it is spent: a final snapshot).
+   */
+  sortedSample(inPlace = false): Float64Array {
+    if (!inPlace) return sortFloat64(this.sample.slice(0, this.kept));
+    this.spent = true;
+    return sortFloat64(this.sample.subarray(0, this.kept));
   }
 }
 
@@ -157,14 +215,28 @@ export class ReferenceProfile {
    * call; serving data never changes it.
    */
   snapshot(): ReferenceSnapshot {
+    return this.takeSnapshot(false);
+  }
+
+  /**
+   * The snapshot of a profile that takes no more rows (`driftline compare`, which builds one per
+   * file): the same as snapshot(), but each numeric sample is sorted in place and becomes the
+   * snapshot's `sorted`, no copy made (with addColumn(values, true), the very column given).
+   * Adding values afterwards throws.
+   */
+  finalSnapshot(): ReferenceSnapshot {
+    return this.takeSnapshot(true);
+  }
+
+  private takeSnapshot(final: boolean): ReferenceSnapshot {
     if (this.snapshotCache) return this.snapshotCache;
     const features = new Map<string, FeatureSnapshot>();
     for (const f of this.features) {
       if (f.kind === 'numeric') {
         const r = this.numeric.get(f.name)!;
-        const sorted = r.sortedSample();
+        const sorted = r.sortedSample(final);
         const edges = sorted.length > 0 ? referenceEdgesSorted(sorted, f.bins) : new Float64Array(0);
-        const binProportions = sorted.length > 0 ? proportions(binCounts(sorted, edges)) : new Float64Array(0);
+        const binProportions = sorted.length > 0 ? proportions(binCountsSorted(sorted, edges)) : new Float64Array(0);
         features.set(f.name, { kind: 'numeric', sorted, edges, binProportions, count: r.seen, missing: r.missing, min: r.min, max: r.max });
       } else {
         const r = this.categorical.get(f.name)!;

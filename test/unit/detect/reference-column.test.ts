@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { NumericReference, ReferenceProfile } from '../../../src/detect/reference.js';
+import { mulberry32 } from '../../../src/stats/random.js';
+
+/** A reference fed value by value, as the processor feeds training events. */
+function oneByOne(values: Float64Array, maxRows: number, seed: number, prefix?: Float64Array): NumericReference {
+  const r = new NumericReference(maxRows, seed);
+  for (const part of prefix ? [prefix, values] : [values]) {
+    for (const v of part) {
+      if (Number.isNaN(v)) r.addMissing();
+      else r.add(v);
+    }
+  }
+  return r;
+}
+
+function same(a: NumericReference, b: NumericReference): void {
+  expect([a.seen, a.missing, Object.is(a.min, b.min), Object.is(a.max, b.max)]).toEqual([b.seen, b.missing, true, true]);
+  const sa = a.sortedSample();
+  const sb = b.sortedSample();
+  expect(Buffer.from(sa.buffer, sa.byteOffset, sa.byteLength).equals(Buffer.from(sb.buffer, sb.byteOffset, sb.byteLength))).toBe(true);
+}
+
+describe('NumericReference.addColumn', () => {
+  const r = mulberry32(3);
+  const column = (n: number, nanShare: number) => Float64Array.from({ length: n }, () => {
+    const u = r();
+    if (u < nanShare) return NaN;
+    if (u < nanShare + 0.01) return [0, -0][Math.floor(r() * 2)];
+    return (r() - 0.4) * 100;
+  });
+  for (const [name, n, nanShare, maxRows] of [
+    ['fits, no NaN', 5000, 0, 5000],
+    ['fits, with NaN', 5000, 0.1, 5000],
+    ['all NaN', 50, 1, 100],
+    ['more values than the reservoir holds (the reservoir path)', 5000, 0.05, 1000],
+    ['empty column', 0, 0, 10],
+  ] as const) {
+    for (const giveUp of [false, true]) {
+      it(`${name}${giveUp ? ', given up' : ''}: as add/addMissing one by one`, () => {
+        const values = column(n, nanShare);
+        const expected = oneByOne(values, maxRows, 42);
+        const got = new NumericReference(maxRows, 42);
+        const copy = values.slice();
+        got.addColumn(values, giveUp);
+        if (!giveUp) expect(Buffer.from(values.buffer).equals(Buffer.from(copy.buffer))).toBe(true);
+        same(got, expected);
+      });
+    }
+  }
+  it('after earlier values (the reservoir path), as one by one', () => {
+    const first = column(300, 0.1);
+    const values = column(2000, 0.1);
+    const got = new NumericReference(1000, 9);
+    for (const v of first) if (Number.isNaN(v)) got.addMissing(); else got.add(v);
+    got.addColumn(values);
+    same(got, oneByOne(values, 1000, 9, first));
+  });
+  it('sortedSample(true) sorts the given column in place and spends the reference', () => {
+    const values = column(4000, 0);
+    const expected = values.slice().sort();
+    const got = new NumericReference(4000, 1);
+    got.addColumn(values, true);
+    const sorted = got.sortedSample(true);
+    expect(sorted.buffer).toBe(values.buffer);
+    expect(Buffer.from(sorted.buffer, sorted.byteOffset, sorted.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(() => got.add(1)).toThrow();
+    expect(() => got.addColumn(Float64Array.of(1))).toThrow();
+  });
+});
+
+describe('ReferenceProfile.finalSnapshot', () => {
+  it('equals snapshot() of a profile fed row by row', () => {
+    const r = mulberry32(5);
+    const n = 6000;
+    const values = Float64Array.from({ length: n }, () => (r() < 0.05 ? NaN : Math.round((r() - 0.5) * 1e4) / 100));
+    const spec = [{ name: 'x', kind: 'numeric' as const, bins: 10 }];
+    const a = new ReferenceProfile('m', 'v', spec, n);
+    for (const v of values) {
+      if (Number.isNaN(v)) a.numericFeature('x')!.addMissing();
+      else a.numericFeature('x')!.add(v);
+      a.rowAdded();
+    }
+    const b = new ReferenceProfile('m', 'v', spec, n);
+    b.numericFeature('x')!.addColumn(values.slice(), true);
+    for (let i = 0; i < n; i++) b.rowAdded();
+    const sa = a.snapshot().features.get('x')!;
+    const sb = b.finalSnapshot().features.get('x')!;
+    if (sa.kind !== 'numeric' || sb.kind !== 'numeric') throw new Error('numeric expected');
+    expect([...sb.sorted]).toEqual([...sa.sorted]);
+    expect([...sb.edges]).toEqual([...sa.edges]);
+    expect([...sb.binProportions]).toEqual([...sa.binProportions]);
+    expect([sb.count, sb.missing, sb.min, sb.max]).toEqual([sa.count, sa.missing, sa.min, sa.max]);
+  });
+});
