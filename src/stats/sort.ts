@@ -1,9 +1,9 @@
 /**
  * Sorting Float64Array values ascending, faster than the built-in comparison sort from a few
  * thousand values on: a least-significant-digit radix sort on the high 32 bits of the IEEE-754 bit
- * patterns (digits of 10, 11 and 11 bits: 3 passes), moving whole doubles, then a fix-up of each
- * run of values that share their high 32 bits (sign, exponent and 20 mantissa bits; short runs by
- * insertion, long runs by the built-in sort). The digits are read from the bits flipped so that
+ * patterns (digits of 10, 11 and 11 bits: 3 passes), moving whole doubles, then a fix-up of the
+ * runs of values that share their high 32 bits (sign, exponent and 20 mantissa bits): by insertion,
+ * or when runs are long, run by run, long runs by the built-in sort. The digits are read from the bits flipped so that
  * unsigned order equals numeric order (negative numbers: all bits flipped; positive: the sign bit
  * flipped). A pass whose digit is the same for every value is skipped.
  *
@@ -23,6 +23,8 @@
 const RADIX_MIN = 3_000;
 // Runs of equal high words up to this length are fixed by insertion; longer ones by the built-in sort.
 const INSERTION_MAX = 32;
+// Moves (per value) the fix-up by one insertion sort may make before it goes run by run.
+const FIX_BUDGET = 8;
 
 const D0 = 1 << 10;
 const D1 = 1 << 11;
@@ -87,10 +89,32 @@ export function sortFloat64(a: Float64Array): Float64Array {
 }
 
 /**
- * Values with equal high words are adjacent after the passes, in input order: sorts each such run.
- * (A function of its own, so that V8 optimizes its loop on its own.)
+ * Values with equal high words are adjacent after the passes, in input order, and only they can
+ * be out of order: one insertion sort over the whole array puts them in order, and costs little
+ * as long as such runs are short (it only tests each value against the one before it, a branch
+ * that mostly goes one way). Should it have moved values more than FIX_BUDGET times the length (long
+ * runs), the rest is done run by run instead, long runs by the built-in sort: the array is still
+ * in order of high words then, its start sorted.
  */
 function fixRuns(a: Float64Array, aw: Uint32Array, n: number): void {
+  let budget = FIX_BUDGET * n;
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    if (x < a[i - 1]) {
+      let q = i - 1;
+      do {
+        a[q + 1] = a[q];
+        q--;
+      } while (q >= 0 && a[q] > x);
+      a[q + 1] = x;
+      budget -= i - q;
+      if (budget < 0) return fixRunByRun(a, aw, n);
+    }
+  }
+}
+
+/** fixRuns for long runs: each run of equal high words sorted on its own. */
+function fixRunByRun(a: Float64Array, aw: Uint32Array, n: number): void {
   let start = 0;
   for (let i = 1; i <= n; i++) {
     if (i < n && aw[2 * i + 1] === aw[2 * i - 1]) continue;

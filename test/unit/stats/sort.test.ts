@@ -14,6 +14,7 @@ describe('sortFloat64 (radix sort)', () => {
     ['just above the radix threshold', () => Float64Array.from({ length: 3_001 }, () => r() - 0.5)],
     ['timestamps as doubles: one long run of equal high words', () => Float64Array.from({ length: 20_000 }, () => 1.7e12 + Math.floor(r() * 1e6))],
     ['short runs of equal high words, both signs', () => Float64Array.from({ length: 20_000 }, () => (r() < 0.5 ? -1 : 1) * (1 + Math.floor(r() * 200) * 2 ** -20 + r() * 2 ** -21))],
+    ['short runs, then a long run (the fix-up goes run by run half way)', () => Float64Array.from({ length: 30_000 }, (_, i) => (i % 2 ? 1 + Math.floor(r() * 500) * 2 ** -20 + r() * 2 ** -21 : 3 + r() * 2 ** -22))],
     ['one distinct value', () => new Float64Array(10_000).fill(-2.5)],
   ];
   for (const [name, make] of cases) {
