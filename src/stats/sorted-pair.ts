@@ -1,6 +1,7 @@
 /**
- * The KS statistic, the first Wasserstein distance and the bin counts at frozen edges of two
- * ascending-sorted samples in one merge pass, for callers that want several of them (a window's
+ * The KS statistic and the first Wasserstein distance of two ascending-sorted samples in one merge
+ * pass, and the bin counts of the current one at frozen edges (by binCountsSorted), for callers
+ * that want several of them (a window's
  * numeric feature against its reference). Each result is bit for bit what the separate functions
  * give:
  *
@@ -20,6 +21,7 @@
  * `counts` (length edges.length + 1) is zeroed and filled. Neither sample is modified.
  */
 
+import { binCountsSorted } from './binning.js';
 import { assertNonEmpty, assertSortedEnds } from './special.js';
 
 export interface SortedPairStats {
@@ -44,50 +46,43 @@ export function sortedPairStats(reference: Float64Array, current: Float64Array, 
   for (let k = 0; k < ne; k++) {
     if (!Number.isFinite(edges[k]) || (k > 0 && !(edges[k] > edges[k - 1]))) throw new RangeError(`${fn}: edges must be finite and strictly increasing`);
   }
-  counts.fill(0);
+  // The counts of the current values by bin, by one binary search per edge (as binCounts).
+  binCountsSorted(current, edges, counts);
   let i = 0;
   let j = 0;
-  let e = 0;
   let maxDiff = -Infinity;
   let minDiff = Infinity;
   let s = 0;
   let c = 0;
-  // i / n and j / m, recomputed only when i or j moves
-  let fi = 0;
-  let fj = 0;
   // the next value on each side, Infinity once a side is used up (the samples are finite)
   let r = reference[0];
   let q = current[0];
-  let edge = edges[0];
-  let v = r <= q ? r : q;
+  // One value at a time, in pooled order (the reference's first among equal ones): a single test
+  // of which side is next per value, the one branch that goes either way. A distinct value v is
+  // done once the next pooled value x differs from it: then i and j count the values <= v.
   for (;;) {
-    // consume every value equal to v on both sides
-    if (r <= v) {
-      do i++;
-      while (i < n && reference[i] <= v);
-      r = i < n ? reference[i] : Infinity;
-      fi = i / n;
+    let v: number;
+    if (r <= q) {
+      v = r;
+      r = ++i < n ? reference[i] : Infinity;
+    } else {
+      v = q;
+      q = ++j < m ? current[j] : Infinity;
     }
-    if (q <= v) {
-      const j0 = j;
-      do j++;
-      while (j < m && current[j] <= v);
-      q = j < m ? current[j] : Infinity;
-      fj = j / m;
-      while (edge < v) edge = ++e < ne ? edges[e] : Infinity;
-      counts[e] += j - j0;
+    const x = r <= q ? r : q;
+    if (x === v) {
+      if (v === Infinity) break; // (only with unsorted input: never loop for ever)
+      continue;
     }
-    const diff = fi - fj;
+    const diff = i / n - j / m;
     if (diff > maxDiff) maxDiff = diff;
     if (diff < minDiff) minDiff = diff;
-    const x = r <= q ? r : q;
     if (x === Infinity) break;
     const term = Math.abs(diff) * (x - v);
     const t = s + term;
     if (Math.abs(s) >= Math.abs(term)) c += s - t + term;
     else c += term - t + s;
     s = t;
-    v = x;
   }
   const minS = Math.min(Math.max(-minDiff, 0), 1);
   return { ksStatistic: minS > maxDiff ? minS : maxDiff, wasserstein: s + c };
