@@ -117,25 +117,26 @@ export function scanDecimalBytes(b: Uint8Array, start: number, out: Float64Array
     neg = c === 45;
     c = b[++i];
   }
+  // No count of digits kept (scanDecimal's nd): m < 1e15 exactly when at most 15 digits from the
+  // first non-zero one were read (m is then exact; with more, it is 1e15 or more, as rounding is
+  // monotone); nor of fraction digits: they are told by where the fraction starts and ends.
   let m = 0;
-  let nd = 0;
   let fd = 0;
-  let any = false;
+  const i0 = i;
   while (c >= 48 && c <= 57) {
     m = m * 10 + (c - 48);
-    if (m !== 0) nd++;
-    any = true;
     c = b[++i];
   }
+  let any = i > i0;
   if (c === 46 /* . */) {
     c = b[++i];
+    const f0 = i;
     while (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
-      if (m !== 0) nd++;
-      fd++;
-      any = true;
       c = b[++i];
     }
+    fd = i - f0;
+    if (fd > 0) any = true;
   }
   if (!any) return -1;
   let e10 = -fd;
@@ -154,7 +155,7 @@ export function scanDecimalBytes(b: Uint8Array, start: number, out: Float64Array
     }
     e10 += eneg ? -ex : ex;
   }
-  if (nd <= 15 && e10 >= -22 && e10 <= 22) {
+  if (m < 1e15 && e10 >= -22 && e10 <= 22) {
     const v = e10 < 0 ? m / POW10[-e10] : m * POW10[e10];
     out[at] = neg ? -v : v;
     return i;

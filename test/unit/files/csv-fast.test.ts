@@ -64,6 +64,18 @@ describe('parseNumberText', () => {
 });
 
 describe('scanDecimalBytes', () => {
+  it('agrees with scanDecimal about 15 and 16 significant digits, after leading zeros too', () => {
+    const out = new Float64Array(1);
+    const texts = ['999999999999999', '1000000000000000', '9999999999999999', '0000999999999999999', '0.000999999999999999', '0.0009999999999999999',
+      '123456789012345.6', '12345678901234.56', '-0.000000000000001234', '100000000000000.0e-3', '99999999999999.99e5', '0.1234567890123456789e10'];
+    for (const t of texts) {
+      const x = scanDecimal(t, 0, t.length);
+      const j = scanDecimalBytes(Buffer.from(`${t}\n`, 'latin1'), 0, out, 0);
+      expect(j, t).toBe(scanEnd);
+      expect(Object.is(out[0], x), t).toBe(true);
+      expect(x, t).toBe(Number(t));
+    }
+  });
   it('scans bytes as scanDecimal scans text: same value, same end', () => {
     const piece = fc.constantFrom('0', '1', '5', '9', '.', '-', '+', 'e', 'E', ' ', 'x', ',', '\r', '12345678901234567');
     const out = new Float64Array(2);
