@@ -259,7 +259,7 @@ function buildReference(col: ColumnData, rows: number, f: Feature, bins: number)
       else r.add(dictionary[code]);
     }
   }
-  for (let i = 0; i < rows; i++) profile.rowAdded();
+  profile.rowsAdded(rows);
   return profile.finalSnapshot();
 }
 

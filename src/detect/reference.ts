@@ -184,6 +184,11 @@ export class ReferenceProfile {
     this.rows++;
     this.snapshotCache = null;
   }
+  /** rowAdded() `n` times. */
+  rowsAdded(n: number): void {
+    this.rows += n;
+    this.snapshotCache = null;
+  }
 
   /**
    * Adds the rows of a closed serving window (references built from serving traffic):

@@ -83,7 +83,7 @@ describe('ReferenceProfile.finalSnapshot', () => {
     }
     const b = new ReferenceProfile('m', 'v', spec, n);
     b.numericFeature('x')!.addColumn(values.slice(), true);
-    for (let i = 0; i < n; i++) b.rowAdded();
+    b.rowsAdded(n);
     const sa = a.snapshot().features.get('x')!;
     const sb = b.finalSnapshot().features.get('x')!;
     if (sa.kind !== 'numeric' || sb.kind !== 'numeric') throw new Error('numeric expected');
