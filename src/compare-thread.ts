@@ -126,15 +126,22 @@ export class CompareThread {
   /**
    * Evaluates the task's features with evaluateFeatureAt in both threads: the worker with the
    * current file it read last (the same columns as task.curColumns, which came from it), this
-   * thread meanwhile.
+   * thread meanwhile. The features whose reference snapshots this thread built ahead
+   * (task.snapshots: the first ones) are this thread's: the shared counter starts after them.
    */
   async evaluate(task: EvaluationTask, evaluateFeatureAt: (task: EvaluationTask, index: number) => FeatureOutcome, onEvaluate?: (done: number, total: number) => void): Promise<FeatureOutcome[]> {
     const counters = new Int32Array(new SharedArrayBuffer(8));
-    const { refColumns, curColumns, ...rest } = task;
+    const own = task.snapshots?.size ?? 0;
+    counters[NEXT] = own;
+    const { refColumns, curColumns, snapshots, ...rest } = task;
     const answer = this.request({ type: 'evaluate', task: { ...rest, refColumns: [...refColumns.values()] }, counters });
     answer.catch(() => {}); // awaited below
     const n = task.features.length;
     const outcomes: FeatureOutcome[] = new Array(n);
+    for (let i = 0; i < own && i < n; i++) {
+      outcomes[i] = evaluateFeatureAt(task, i);
+      onEvaluate?.(Atomics.add(counters, DONE, 1) + 1, n);
+    }
     for (let i = Atomics.add(counters, NEXT, 1); i < n; i = Atomics.add(counters, NEXT, 1)) {
       outcomes[i] = evaluateFeatureAt(task, i);
       onEvaluate?.(Atomics.add(counters, DONE, 1) + 1, n);

@@ -379,6 +379,13 @@ export interface EvaluationTask {
   readonly rules: readonly Rule[];
   readonly bins: number;
   readonly detailed: boolean;
+  /**
+   * Reference snapshots built ahead, by feature name (this thread builds them while the worker
+   * still reads the current file): features 0 to snapshots.size − 1, whose reference columns are
+   * no longer in refColumns. Only the thread that built them evaluates them (see
+   * CompareThread.evaluate); each is deleted once used.
+   */
+  readonly snapshots?: Map<string, ReferenceSnapshot>;
 }
 
 /** One feature evaluated: its result in every window, and its distributions for the HTML report. */
@@ -398,11 +405,13 @@ export interface FeatureOutcome {
  */
 export function evaluateFeatureAt(task: EvaluationTask, index: number): FeatureOutcome {
   const f = task.features[index];
-  const refColumn = task.refColumns.get(f.name)!;
+  const refColumn = task.refColumns.get(f.name);
   const curColumn = task.curColumns.get(f.name)!;
   task.refColumns.delete(f.name);
   task.curColumns.delete(f.name);
-  const snapshot = buildReference(refColumn, task.referenceRows, f, task.bins);
+  const built = task.snapshots?.get(f.name);
+  task.snapshots?.delete(f.name);
+  const snapshot = built ?? buildReference(refColumn!, task.referenceRows, f, task.bins);
   // One window and no HTML report: the current column is read once, so it may be used up.
   const once = task.windows.length === 1 && !task.detailed;
   const results = task.windows.map((w) =>
@@ -471,6 +480,7 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
     let ref: TableData;
     let cur: TableData;
     let features: Feature[];
+    const built = new Map<string, ReferenceSnapshot>();
     if (!worker) {
       ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference') });
       features = featuresOf(ref);
@@ -489,6 +499,16 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
       early.catch(() => {}); // awaited below, after the reference (whose errors come first)
       ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference'), shared: true });
       features = featuresOf(ref);
+      // While the worker still reads, this thread builds the first features' reference snapshots
+      // (they depend on the reference alone), one at a time, looking between two whether the
+      // current file is read. This thread evaluates those features later (see EvaluationTask).
+      let read = false;
+      early.then(() => { read = true; }, () => { read = true; });
+      for (const f of features) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (read || worker.broken) break;
+        built.set(f.name, buildReference(ref.columns.get(f.name)!, ref.rows, f, bins));
+      }
       const guess = await early.catch(() => null);
       const same = guess !== null && features.every((f) => (guess.columns.get(f.name)!.kind === 'categorical') === (f.kind === 'categorical'));
       if (worker.broken) {
@@ -518,12 +538,13 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
       features,
       referenceRows: ref.rows,
       currentRows: cur.rows,
-      refColumns: new Map(ref.columns),
+      refColumns: new Map([...ref.columns].filter(([name]) => !built.has(name))),
       curColumns: new Map(cur.columns),
       windows,
       rules,
       bins,
       detailed,
+      snapshots: built,
     };
     const outcomes = worker ? await worker.evaluate(task, evaluateFeatureAt, opts.onEvaluate) : evaluateAll(task, opts.onEvaluate);
 

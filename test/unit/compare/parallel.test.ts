@@ -69,6 +69,12 @@ describe('compare in two threads = compare in one', () => {
     await same({ reference: ref, current: cur, timestampColumn: 't', window: '12h', advance: '4h', bins: 7, metrics: ['ks', 'psi', 'chi2', 'missing_rate'], thresholds: new Map([['ks', 0.2]]) });
   });
 
+  it('a big current file: the first reference snapshots built while the worker reads it, those features evaluated by this thread', async () => {
+    const big = write('cur-big.csv', mixed(120_000, 1));
+    await same({ reference: ref, current: big });
+    await same({ reference: ref, current: big, timestampColumn: 't', window: '1w', metrics: ['ks', 'wasserstein', 'psi', 'chi2'] });
+  });
+
   it('forced kinds, including numbers as categories', async () => {
     await same({ reference: ref, current: cur, numeric: ['a', 'e'], categorical: ['c', 'b'] });
   });
