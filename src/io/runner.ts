@@ -39,6 +39,8 @@ export interface RunnerDeps {
    * join together, so that the first assignment is final rather than followed by a rebalance.
    */
   beforeConsume?: () => Promise<void>;
+  /** Called when readiness (what /readyz says) changes. */
+  onReadiness?: (ready: boolean) => void;
   /** Called at every join of the inference consumer group, with this member's partitions. */
   onJoin?: (partitions: number[]) => void;
   /**
@@ -172,6 +174,7 @@ export class Runner {
     if (this.ready === ready) return;
     this.ready = ready;
     this.obs.readiness(ready, why);
+    this.deps.onReadiness?.(ready);
   }
 
   async start(): Promise<void> {
@@ -487,11 +490,6 @@ export class Runner {
   private lastCommitAt = 0;
 
   /**
-   * After a batch: commits at most once per tick interval (the ticker and shutdown commit too), so
-   * that a stream of small batches does not wait for a commit round trip each. Publishing still
-   * happens before every commit; a crash replays a little more, with identical outputs.
-   */
-  /**
    * The output producer: idempotent; with kafka.transactions also transactional, with an id of
    * its own per process (see the README on what that does and does not fence).
    */
@@ -502,6 +500,11 @@ export class Runner {
   }
   private transactionalId: string | null = null;
 
+  /**
+   * After a batch: commits at most once per tick interval (the ticker and shutdown commit too), so
+   * that a stream of small batches does not wait for a commit round trip each. Publishing still
+   * happens before every commit; a crash replays a little more, with identical outputs.
+   */
   private async commitIfDue(): Promise<void> {
     const now = this.deps.clock.now();
     // With transactions, outputs go out only with a commit: commit whenever there are any.
@@ -547,7 +550,6 @@ export class Runner {
     this.obs.offsetsCommitted(offsets.length);
   }
 
-  /** Publishes outputs and waits for the broker's acknowledgement of all of them. */
   /**
    * Publishes outputs and waits for the broker's acknowledgement of all of them (and of any left
    * from a failed attempt before). Retries until it succeeds, with a new producer after each

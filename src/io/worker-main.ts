@@ -18,7 +18,7 @@ const { configPath, index } = workerData as WorkerData;
 const post = (m: FromWorker) => port.postMessage(m);
 
 let startConsuming!: () => void;
-/** Resolved by the supervisor once every worker has bootstrapped (see WorkerPool.bootstrapped). */
+/** Resolved by the supervisor once every worker has bootstrapped (see WorkerPool.barrier). */
 const consume = new Promise<void>((resolve) => (startConsuming = resolve));
 /** Set once the supervisor says every worker is in the consumer group (see WorkerPool.barrier). */
 let allJoined = false;
@@ -26,10 +26,22 @@ let config: Config;
 let runner: Runner;
 try {
   config = loadConfig(configPath);
-  runner = new Runner({ config, logger: makeLogger(config, { worker: index }), registry: new Registry(), clock: systemClock, writerSchemas: loadWriterSchemas(config), http: false, beforeConsume: () => {
-    post({ type: 'bootstrapped' });
-    return consume;
-  }, onJoin: () => post({ type: 'joined' }), mayProcess: () => allJoined });
+  runner = new Runner({
+    config,
+    logger: makeLogger(config, { worker: index }),
+    registry: new Registry(),
+    clock: systemClock,
+    writerSchemas: loadWriterSchemas(config),
+    http: false,
+    // The supervisor's barriers (WorkerPool.barrier) and its /readyz.
+    beforeConsume: () => {
+      post({ type: 'bootstrapped' });
+      return consume;
+    },
+    onJoin: () => post({ type: 'joined' }),
+    mayProcess: () => allJoined,
+    onReadiness: (ready) => post({ type: 'ready', ready }),
+  });
 } catch (err) {
   post({ type: 'failed', message: (err as Error).message, exitCode: err instanceof DriftlineError ? 2 : 1 });
   process.exit(1);
@@ -43,19 +55,9 @@ port.on('message', (m: ToWorker) => {
     void runner.obs.registry.getMetricsAsJSON().then((metrics) => post({ type: 'metrics', id: m.id, metrics }));
   } else if (m.type === 'stop' && !stopping) {
     startConsuming(); // a worker waiting to join stops at once
-    stopping = runner.stop().then(() => {
-      post({ type: 'stopped' });
-      process.exit(0); // ends this thread only
-    });
+    stopping = runner.stop().then(() => process.exit(0)); // ends this thread only; the supervisor sees it exit
   }
 });
-
-// The supervisor's /readyz asks every worker: readiness changes are pushed to it.
-let lastReady = false;
-setInterval(() => {
-  const ready = runner.isReady();
-  if (ready !== lastReady) post({ type: 'ready', ready: (lastReady = ready) });
-}, 100).unref();
 
 try {
   await runner.start();

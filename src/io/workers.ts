@@ -20,8 +20,7 @@ export type FromWorker =
   | { type: 'started' }
   | { type: 'ready'; ready: boolean }
   | { type: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
-  | { type: 'failed'; message: string; exitCode: number }
-  | { type: 'stopped' };
+  | { type: 'failed'; message: string; exitCode: number };
 /** Messages from the supervisor to a worker. */
 export type ToWorker = { type: 'metrics'; id: number } | { type: 'consume' } | { type: 'all-joined' } | { type: 'stop' };
 
@@ -124,7 +123,6 @@ export class WorkerPool {
             this.log.error({ worker: index }, `worker ${index} could not start: ${m.message}`);
             this.fail?.(Object.assign(new Error(m.message), { exitCode: m.exitCode }));
             break;
-          case 'stopped': break;
         }
       });
       worker.on('error', (err) => this.log.error({ worker: index, err: err.stack ?? err.message }, `worker ${index} failed: ${err.message}`));
