@@ -188,7 +188,7 @@ export class Processor {
   /** A TrainingEvent: adds its row to the reference of (model, version). */
   processTraining(rec: InRecord): void {
     try {
-      const model = this.decodeAndCheck('training', rec);
+      const model = this.decodeAndCheck('training', rec).model;
       const v = this.view;
       const key = `${v.modelId}${WINDOW_KEY_SEP}${v.modelVersion}`;
       let profile = this.references.get(key);
@@ -230,13 +230,14 @@ export class Processor {
     const part = this.partitionState(rec.partition);
     const replaying = offset < part.replayUpTo;
     if (offset > part.lastOffset) part.lastOffset = offset;
-    let model: ModelConfig;
+    let lookup: ModelLookup;
     try {
-      model = this.decodeAndCheck('inference', rec);
+      lookup = this.decodeAndCheck('inference', rec);
     } catch (err) {
       if (!replaying) this.reject(rec, err);
       return;
     }
+    const model = lookup.model;
     const v = this.view;
     const st = this.modelState(model);
     st.partitions.add(rec.partition);
@@ -250,7 +251,7 @@ export class Processor {
       const win = this.openWindow(st, v.modelVersion, start, end);
       const m = win.minOffset.get(rec.partition);
       if (m === undefined || offset < m) win.minOffset.set(rec.partition, offset);
-      this.append(model, st, win);
+      this.append(lookup, win);
       appended++;
     }
     if (appended === 0) {
@@ -351,8 +352,8 @@ export class Processor {
     }
     if (starts.length === 0) return;
     const entry = { version: v.modelVersion, starts, prediction };
-    if (st.earlyLabels.has(v.eventId)) {
-      const label = st.earlyLabels.get(v.eventId)!;
+    const label = st.earlyLabels.get(v.eventId);
+    if (label !== undefined) {
       st.earlyLabels.delete(v.eventId);
       this.joinLabel(st, entry, label);
       return;
@@ -378,8 +379,11 @@ export class Processor {
   /** Publishes the performance of every window whose end plus label horizon the time `t` reached. */
   private closePerformance(st: ModelState, t: number): void {
     const cfg = st.config.performance!;
-    const due = [...st.perfWindows.values()].filter((w) => w.end + cfg.horizonMs <= t).sort((a, b) => a.start - b.start);
-    if (due.length === 0) return;
+    // called whenever stream time advances: allocates only when a window is due
+    let due: PerformanceWindow[] | null = null;
+    for (const w of st.perfWindows.values()) if (w.end + cfg.horizonMs <= t) (due ??= []).push(w);
+    if (due === null) return;
+    due.sort((a, b) => a.start - b.start);
     for (const w of due) {
       st.perfWindows.delete(`${w.version}${WINDOW_KEY_SEP}${w.start}`);
       const result = w.result(st.config.id, cfg, st.config.minRows);
@@ -496,9 +500,10 @@ export class Processor {
 
   /**
    * Decodes into the shared view, checks size, model and every configured feature's type, and fills
-   * featureIndex. Throws RejectedMessageError; nothing is mutated before all checks pass.
+   * featureIndex; returns the model's lookup. Throws RejectedMessageError; nothing is mutated before
+   * all checks pass.
    */
-  private decodeAndCheck(kind: EventKind, rec: InRecord): ModelConfig {
+  private decodeAndCheck(kind: EventKind, rec: InRecord): ModelLookup {
     if (!rec.value) throw new RejectedMessageError('undecodable', 'message has no value (tombstone)');
     if (rec.value.length > this.config.processor.maxMessageBytes) {
       throw new RejectedMessageError('oversized', `message body of ${rec.value.length} bytes exceeds processor.maxMessageBytes (${this.config.processor.maxMessageBytes})`);
@@ -521,7 +526,7 @@ export class Processor {
       const wrong = (lookup.numericAt & ~(v.numberMask | v.nullMask)) | (lookup.numericAt & v.nonFiniteMask) | (lookup.categoricalAt & v.doubleMask);
       if (wrong === 0) {
         this.featureIndex = positions;
-        return model;
+        return lookup;
       }
     }
     const numeric = lookup.numeric;
@@ -558,7 +563,7 @@ export class Processor {
       index[i] = MISMATCH;
     }
     this.featureIndex = index;
-    return model;
+    return lookup;
   }
 
   private openWindow(st: ModelState, version: string, start: number, end: number): OpenWindow {
@@ -568,15 +573,14 @@ export class Processor {
     let w = st.windows.get(key);
     if (!w) {
       const features = st.config.features;
-      const sketch = this.config.processor.mode === 'sketch';
       const k = this.config.processor.sketchK;
       // Columns start at the size of the model's last window (windows are usually alike), so
       // they rarely grow and copy.
       const capacity = Math.max(1024, st.lastWindowRows);
       const columns = new WindowColumns(features.map((f) => f.name), (i) =>
         features[i].kind === 'numeric'
-          ? (sketch ? new SketchColumn(k) : new NumericColumn(capacity))
-          : (sketch ? new CategoryCountsColumn(st.dictionaries[i]) : new CategoricalColumn(st.dictionaries[i], capacity)));
+          ? (this.sketch ? new SketchColumn(k) : new NumericColumn(capacity))
+          : (this.sketch ? new CategoryCountsColumn(st.dictionaries[i]) : new CategoricalColumn(st.dictionaries[i], capacity)));
       w = { version, start, end, columns, minOffset: new Map(), mismatches: new Float64Array(features.length) };
       st.windows.set(key, w);
       this.obs.openWindows(st.config.id, st.windows.size);
@@ -585,14 +589,14 @@ export class Processor {
     return w;
   }
 
-  private append(model: ModelConfig, _st: ModelState, win: OpenWindow): void {
+  private append(lookup: ModelLookup, win: OpenWindow): void {
     const v = this.view;
     const cols = win.columns.columns;
-    const numeric = this.lookups.get(model.id)!.numeric;
+    const numeric = lookup.numeric;
     const index = this.featureIndex;
     const tags = v.tags;
     const nums = v.nums;
-    const n = model.features.length;
+    const n = numeric.length;
     if (this.sketch) {
       for (let i = 0; i < n; i++) {
         const j = index[i];

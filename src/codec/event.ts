@@ -22,7 +22,6 @@ export const TAG_BOOLEAN = 4;
 export type ValueTag = 0 | 1 | 2 | 3 | 4;
 export const TAG_NAMES = ['null', 'double', 'long', 'string', 'boolean'] as const;
 
-/** One decoded event, overwritten by each decode. Copy out what you keep. */
 /** A decoded string and its UTF-8 bytes, kept per position so that a repeat costs no allocation. */
 export interface StringSlot {
   text: string;
@@ -72,6 +71,14 @@ function packKey(buf: Uint8Array, dv: DataView, base: number, start: number, len
   return h * 8 + len;
 }
 
+/** A copy of `a` in a new array of the same type and `size` elements (size >= a.length). */
+function enlarged<T extends Uint8Array | Int32Array | Float64Array>(a: T, size: number): T {
+  const out = new (a.constructor as new (n: number) => T)(size);
+  out.set(a);
+  return out;
+}
+
+/** One decoded event, overwritten by each decode. Copy out what you keep. */
 export class EventView {
   modelId = '';
   modelVersion = '';
@@ -162,23 +169,15 @@ export class EventView {
     this.layoutCount = -1;
   }
 
-  /** Makes tags and nums hold at least n features. */
+  /** Makes tags, nums, nameKeys and strSlot hold at least n features. */
   reserve(n: number): void {
     if (n <= this.tags.length) return;
     let size = this.tags.length * 2;
     while (size < n) size *= 2;
-    const tags = new Uint8Array(size);
-    tags.set(this.tags);
-    this.tags = tags;
-    const nums = new Float64Array(size);
-    nums.set(this.nums);
-    this.nums = nums;
-    const keys = new Float64Array(size);
-    keys.set(this.nameKeys);
-    this.nameKeys = keys;
-    const strSlot = new Int32Array(size);
-    strSlot.set(this.strSlot);
-    this.strSlot = strSlot;
+    this.tags = enlarged(this.tags, size);
+    this.nums = enlarged(this.nums, size);
+    this.nameKeys = enlarged(this.nameKeys, size);
+    this.strSlot = enlarged(this.strSlot, size);
   }
 
   /** End of a native decode's features: k names were read, `changed` if any differed from before. */
