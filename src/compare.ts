@@ -172,20 +172,12 @@ function featureDistribution(snapshot: ReferenceSnapshot, name: string, current:
 
 /** The current side of a feature on the whole-file layout (bins, or the whole-file category list). */
 function currentShares(dist: FeatureDistribution, current: CurrentColumn, snapshot: ReferenceSnapshot, name: string): number[] | null {
-  if (dist.kind === 'numeric') {
-    if (current.kind !== 'numeric' || current.values.length === 0) return null;
-    const ref = snapshot.features.get(name)!;
-    return Array.from(proportions(binCounts(current.values, (ref as { edges: Float64Array }).edges)));
-  }
-  if (current.kind !== 'categorical') return null;
-  const ref = snapshot.features.get(name) as CategoricalSnapshot;
-  const aligned = alignCategoryCounts(ref, current.counts, current.dictionary);
-  const names = alignedCategoryNames(ref, current.counts, current.dictionary);
-  const total = aligned.cur.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const byName = new Map(names.map((n, i) => [n, i]));
-  const shares = proportions(aligned.cur);
-  return dist.categories.map((c) => (byName.has(c) ? shares[byName.get(c)!] : 0));
+  const d = featureDistribution(snapshot, name, current);
+  if (!d?.current) return null;
+  if (d.kind === 'numeric') return d.current;
+  const shares = d.current;
+  const byName = new Map(d.categories.map((n, i) => [n, i]));
+  return (dist as CategoricalDistribution).categories.map((c) => (byName.has(c) ? shares[byName.get(c)!] : 0));
 }
 
 export interface Feature {

@@ -43,7 +43,7 @@ const isTest = (metric: string) => getMetric(metric).direction === 'pvalue';
 const QUALITY = (metric: string) => getMetric(metric).signal === 'quality';
 
 /** "drift if p < 0.05" / "drift if ≥ 0.25" / "no threshold". */
-export function thresholdRule(metric: string, threshold: number | null): string {
+function thresholdRule(metric: string, threshold: number | null): string {
   if (threshold === null) return 'no threshold';
   return isTest(metric) ? `drift if p < ${fmt(threshold)}` : `drift if ≥ ${fmt(threshold)}`;
 }
@@ -56,7 +56,7 @@ function featureDrifted(f: CompareFeature | undefined): boolean {
 const shown = (m: { value: number; p_value?: number }) => (m.p_value !== undefined ? m.p_value : m.value);
 
 /** Short labels for windows: a month, a day or a date-time, as fine as the windows need. */
-export function windowLabels(windows: readonly CompareWindow[]): string[] {
+function windowLabels(windows: readonly CompareWindow[]): string[] {
   if (windows.every((w) => w.start === null)) return windows.map(() => 'whole file');
   const starts = windows.map((w) => w.start ?? '');
   const midnight = starts.every((s) => s.slice(11, 23) === '00:00:00.000');

@@ -4,7 +4,7 @@
  * self-contained markup with a <title> and <desc> for screen readers, axis titles and a legend.
  */
 
-export const COLORS = {
+const COLORS = {
   reference: '#0072B2',
   current: '#E69F00',
   // Okabe-Ito, readable by people with the common colour-vision deficiencies.
@@ -35,7 +35,7 @@ export function pct(x: number): string {
 }
 
 /** Round numbers for an axis from 0 to max: about `count` ticks at 1, 2 or 5 × 10^k steps. */
-export function niceTicks(max: number, count = 5): { max: number; ticks: number[] } {
+function niceTicks(max: number, count = 5): { max: number; ticks: number[] } {
   if (!(max > 0)) return { max: 1, ticks: [0, 0.25, 0.5, 0.75, 1] };
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));

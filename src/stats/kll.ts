@@ -50,6 +50,7 @@
 
 import { ksAsymptoticPValue } from './ks.js';
 import type { KsResult } from './ks.js';
+import { mulberryMix, mulberryStep } from './random.js';
 import { assertNonEmpty, assertSortedEnds } from './special.js';
 
 /** Default k: chosen so that the KS statistic from a sketch stays within 0.01 of the exact one. */
@@ -99,17 +100,6 @@ function checkK(k: number): void {
   if (!Number.isInteger(k) || k < KLL_MIN_K || k > KLL_MAX_K) {
     throw new RangeError(`KllSketch: k must be an integer in [${KLL_MIN_K}, ${KLL_MAX_K}], got ${k}`);
   }
-}
-
-/** mulberry32 (T. Ettinger, public domain): the state advances by a Weyl increment ... */
-function mulberryStep(state: number): number {
-  return (state + 0x6d2b79f5) | 0;
-}
-/** ... and each state is mixed into a 32-bit output. */
-function mulberryMix(t: number): number {
-  let z = Math.imul(t ^ (t >>> 15), t | 1);
-  z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-  return (z ^ (z >>> 14)) >>> 0;
 }
 
 /**

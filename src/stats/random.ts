@@ -3,15 +3,23 @@
  * always gives the same sequence, so replays and tests are reproducible.
  */
 
+/** mulberry32 (T. Ettinger, public domain): the state advances by a Weyl increment ... */
+export function mulberryStep(state: number): number {
+  return (state + 0x6d2b79f5) | 0;
+}
+/** ... and each state is mixed into a 32-bit output. */
+export function mulberryMix(t: number): number {
+  let z = Math.imul(t ^ (t >>> 15), t | 1);
+  z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+  return (z ^ (z >>> 14)) >>> 0;
+}
+
 /** mulberry32 (Tommy Ettinger's 32-bit generator): uniform numbers in [0, 1). */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+  let a = seed | 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    a = mulberryStep(a);
+    return mulberryMix(a) / 4294967296;
   };
 }
 
