@@ -18,6 +18,7 @@ import { EventDecoder, EventView, TAG_BOOLEAN, TAG_DOUBLE, TAG_LONG, TAG_NULL, T
 import { AlertTracker, type DriftAlert } from './detect/alerts.js';
 import { effectiveRules, evaluateWindow, type CurrentColumn, type Rule, type VolumeResult, type WindowResult } from './detect/evaluate.js';
 import { ReferenceProfile } from './detect/reference.js';
+import { quantileSorted } from './stats/index.js';
 import { PerformanceWindow, type PerformanceResult, type Target } from './detect/performance.js';
 import { assignWindows, windowEnd } from './window/assign.js';
 import { CategoricalColumn, CategoryCountsColumn, CategoryDictionary, NumericColumn, SketchColumn, WindowColumns } from './window/columns.js';
@@ -718,9 +719,7 @@ export class Processor {
     if (!history) st.volumeHistory.set(version, (history = []));
     let verdict: VolumeResult | null = null;
     if (history.length >= 3) {
-      const sorted = [...history].sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      const typical = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+      const typical = quantileSorted(Float64Array.from(history).sort(), 0.5);
       const fold = rows >= typical ? rows / typical : typical / rows;
       verdict = { rows, typical_rows: typical, fold_change: fold, threshold: foldChange, drift: fold >= foldChange };
     }
