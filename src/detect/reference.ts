@@ -200,7 +200,7 @@ export class ReferenceProfile {
       const c = column(f.name);
       if ('values' in c) {
         const r = this.numeric.get(f.name)!;
-        for (let i = 0; i < c.values.length; i++) r.add(c.values[i]);
+        r.addColumn(c.values);
         for (let i = 0; i < c.missing; i++) r.addMissing();
       } else {
         const r = this.categorical.get(f.name)!;

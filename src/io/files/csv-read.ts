@@ -18,8 +18,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileInputError } from '../../errors.js';
-import { CsvSyntaxError, CsvTokenizer, chunking } from './csv.js';
-import { missingColumnError, showCell } from './two-pass.js';
+import { CsvSyntaxError, CsvTokenizer, chunking, fieldCountError, headerSlots } from './csv.js';
+import { showCell } from './two-pass.js';
 import type { ColumnData, ReadOptions, TableData } from './types.js';
 import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimalBytes } from './values.js';
 
@@ -143,15 +143,10 @@ class CsvColumnReader {
   }
 
   private setHeader(): void {
-    const header = this.headerFields.map((h) => h.trim());
+    const { header, slot } = headerSlots(this.file, this.headerFields, this.wanted);
     this.header = header;
-    const absent = this.wanted.filter((c) => !header.includes(c));
-    if (absent.length > 0) throw missingColumnError(this.file, absent, header);
     this.headerLength = header.length;
-    this.slot = new Int32Array(header.length).fill(-1);
-    this.wanted.forEach((c, k) => {
-      this.slot[header.indexOf(c)] = k;
-    });
+    this.slot = slot;
   }
 
   // ---------------------------------------------------------------- cells and records
@@ -215,7 +210,7 @@ class CsvColumnReader {
 
   private endRecord(fieldCount: number, line: number): void {
     if (fieldCount !== this.headerLength) {
-      throw new FileInputError(this.file, `the row has ${fieldCount} field${fieldCount === 1 ? '' : 's'} but the header has ${this.headerLength}`, line);
+      throw fieldCountError(this.file, fieldCount, this.headerLength, line);
     }
     if (this.errorK !== NO_ERROR) throw new FileInputError(this.file, this.errorMessage, line, this.wanted[this.errorK]);
     if (++this.rows === this.cap) this.grow(this.cap * 2);

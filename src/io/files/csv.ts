@@ -235,6 +235,26 @@ export async function* readChunks(file: string, onBytes?: (bytesRead: number) =>
   }
 }
 
+/**
+ * The header row's column names (its fields trimmed) and slot[i]: the index in `wanted` of the
+ * column of field i, or -1 when that column is not wanted. Throws when a wanted column is absent.
+ */
+export function headerSlots(file: string, fields: readonly string[], wanted: readonly string[]): { header: string[]; slot: Int32Array<ArrayBuffer> } {
+  const header = fields.map((h) => h.trim());
+  const absent = wanted.filter((c) => !header.includes(c));
+  if (absent.length > 0) throw missingColumnError(file, absent, header);
+  const slot = new Int32Array(header.length).fill(-1);
+  wanted.forEach((c, k) => {
+    slot[header.indexOf(c)] = k;
+  });
+  return { header, slot };
+}
+
+/** The error for a record whose number of fields is not the header's. */
+export function fieldCountError(file: string, fieldCount: number, headerLength: number, line: number): FileInputError {
+  return new FileInputError(file, `the row has ${fieldCount} field${fieldCount === 1 ? '' : 's'} but the header has ${headerLength}`, line);
+}
+
 /** A RowSource over a CSV file with a header row. */
 export class CsvSource implements RowSource {
   readonly position = 'line';
@@ -278,17 +298,11 @@ export class CsvSource implements RowSource {
       },
       (fieldCount, line) => {
         if (header === null) {
-          header = headerFields.map((h) => h.trim());
-          const absent = wanted.filter((c) => !header!.includes(c));
-          if (absent.length > 0) throw missingColumnError(file, absent, header);
-          slot = new Int32Array(header.length).fill(-1);
-          wanted.forEach((c, k) => {
-            slot[header!.indexOf(c)] = k;
-          });
+          ({ header, slot } = headerSlots(file, headerFields, wanted));
           return;
         }
         if (fieldCount !== header.length) {
-          throw new FileInputError(file, `the row has ${fieldCount} field${fieldCount === 1 ? '' : 's'} but the header has ${header.length}`, line);
+          throw fieldCountError(file, fieldCount, header.length, line);
         }
         onRow(cells, line);
         cells.fill(null);
