@@ -81,59 +81,49 @@ export class AlertTracker {
     const v = result.volume;
     if (v) verdicts.push({ feature: WHOLE_WINDOW, metric: 'volume_fold_change', value: v.fold_change, threshold: v.threshold, drift: v.drift, kind: 'VOLUME' });
 
-    const alerts: DriftAlert[] = [];
-    for (const x of verdicts) {
-      const key = alertKey(result.model_id, result.model_version, x.feature, x.metric);
-      const was = this.firing.has(key);
-      if (x.drift === was) continue;
-      if (x.drift) this.firing.add(key);
-      else this.firing.delete(key);
-      alerts.push({
-        alert_id: stableId('alert', result.model_id, result.model_version, x.feature, x.metric, result.window_start),
-        status: x.drift ? 'FIRING' : 'RESOLVED',
-        model_id: result.model_id,
-        model_version: result.model_version,
-        feature: x.feature,
-        metric: x.metric,
-        value: x.value,
-        threshold: x.threshold,
-        window_start: result.window_start,
-        window_end: result.window_end,
-        rows: result.rows,
-        reference_rows: referenceRows,
-        detected_at: detectedAt,
-        kind: x.kind,
-      });
-    }
-    return alerts;
+    return this.transitions(verdicts, result, result.rows, referenceRows, detectedAt);
   }
 
   /** PERFORMANCE alerts: FIRING when a metric with a rule breaches it, RESOLVED when it recovers. */
   updatePerformance(result: PerformanceResult, detectedAt: number, minLabeled: number): DriftAlert[] {
     if (result.labeled < minLabeled) return [];
-    const alerts: DriftAlert[] = [];
+    const verdicts: Verdict[] = [];
     for (const m of result.metrics) {
-      if (m.threshold === null) continue;
-      const key = alertKey(result.model_id, result.model_version, WHOLE_WINDOW, m.metric);
+      if (m.threshold !== null) verdicts.push({ feature: WHOLE_WINDOW, metric: m.metric, value: m.value, threshold: m.threshold, drift: m.breach, kind: 'PERFORMANCE' });
+    }
+    return this.transitions(verdicts, result, result.labeled, 0, detectedAt);
+  }
+
+  /** An alert for each verdict that changes its (model, version, feature, metric)'s firing state. */
+  private transitions(
+    verdicts: readonly Verdict[],
+    w: { model_id: string; model_version: string; window_start: number; window_end: number },
+    rows: number,
+    referenceRows: number,
+    detectedAt: number,
+  ): DriftAlert[] {
+    const alerts: DriftAlert[] = [];
+    for (const x of verdicts) {
+      const key = alertKey(w.model_id, w.model_version, x.feature, x.metric);
       const was = this.firing.has(key);
-      if (m.breach === was) continue;
-      if (m.breach) this.firing.add(key);
+      if (x.drift === was) continue;
+      if (x.drift) this.firing.add(key);
       else this.firing.delete(key);
       alerts.push({
-        alert_id: stableId('alert', result.model_id, result.model_version, WHOLE_WINDOW, m.metric, result.window_start),
-        status: m.breach ? 'FIRING' : 'RESOLVED',
-        model_id: result.model_id,
-        model_version: result.model_version,
-        feature: WHOLE_WINDOW,
-        metric: m.metric,
-        value: m.value,
-        threshold: m.threshold,
-        window_start: result.window_start,
-        window_end: result.window_end,
-        rows: result.labeled,
-        reference_rows: 0,
+        alert_id: stableId('alert', w.model_id, w.model_version, x.feature, x.metric, w.window_start),
+        status: x.drift ? 'FIRING' : 'RESOLVED',
+        model_id: w.model_id,
+        model_version: w.model_version,
+        feature: x.feature,
+        metric: x.metric,
+        value: x.value,
+        threshold: x.threshold,
+        window_start: w.window_start,
+        window_end: w.window_end,
+        rows,
+        reference_rows: referenceRows,
         detected_at: detectedAt,
-        kind: 'PERFORMANCE',
+        kind: x.kind,
       });
     }
     return alerts;
