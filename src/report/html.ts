@@ -6,9 +6,9 @@
  * windows, the metrics over time.
  */
 import { basename } from 'node:path';
-import type { CompareFeature, CompareWindow, DetailedCompare, FeatureDistribution } from '../compare.js';
+import { formatNumber as fmt, type CompareFeature, type CompareWindow, type DetailedCompare, type FeatureDistribution } from '../compare.js';
 import { getMetric, metricsForKind } from '../detect/registry.js';
-import { barChart, esc, fmt, lineChart, pct, type Series } from './svg.js';
+import { barChart, esc, lineChart, pct, type Series } from './svg.js';
 
 export interface HtmlReportInput {
   readonly compare: DetailedCompare;

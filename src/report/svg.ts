@@ -3,6 +3,7 @@
  * shares) and line charts (metric values over windows, thresholds dashed). Every chart is
  * self-contained markup with a <title> and <desc> for screen readers, axis titles and a legend.
  */
+import { formatNumber as fmt } from '../compare.js';
 
 const COLORS = {
   reference: '#0072B2',
@@ -17,15 +18,6 @@ const COLORS = {
 /** Escapes text for HTML and SVG content and attribute values. */
 export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** A number in a few significant digits; tiny and huge ones in exponent form. */
-export function fmt(x: number): string {
-  if (x === 0) return '0';
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a < 1e-3 || a >= 1e6) return x.toExponential(2);
-  return String(Number(x.toPrecision(4)));
 }
 
 /** A share as a percentage: 0.1234 -> "12.3%". */
