@@ -112,6 +112,16 @@ function mergedPass(metrics: readonly string[], ref: Float64Array, cur: Float64A
   return wanted >= 2 && Number.isFinite(ref[0]) && Number.isFinite(ref[ref.length - 1]) && Number.isFinite(cur[0]) && Number.isFinite(cur[cur.length - 1]);
 }
 
+/** The metrics on the reference's frozen bins (the current side's proportions from `curBins`). */
+function binnedMetric(metric: string, ref: NumericSnapshot, curBins: () => Float64Array): Raw {
+  switch (metric) {
+    case 'psi': return { value: psi(ref.binProportions, curBins()), pValue: null };
+    case 'js': return { value: jensenShannon(ref.binProportions, curBins()), pValue: null };
+    case 'hellinger': return { value: hellinger(ref.binProportions, curBins()), pValue: null };
+    default: throw new Error(`metric ${metric} does not apply to numeric features`);
+  }
+}
+
 function numericMetric(metric: string, ref: NumericSnapshot, cur: Float64Array, curBins: () => Float64Array, pair: (() => SortedPairStats) | null): Raw {
   switch (metric) {
     case 'ks': {
@@ -119,10 +129,7 @@ function numericMetric(metric: string, ref: NumericSnapshot, cur: Float64Array, 
       return { value: r.statistic, pValue: r.pValue };
     }
     case 'wasserstein': return { value: pair ? pair().wasserstein : wasserstein(ref.sorted, cur, { sorted: true }), pValue: null };
-    case 'psi': return { value: psi(ref.binProportions, curBins()), pValue: null };
-    case 'js': return { value: jensenShannon(ref.binProportions, curBins()), pValue: null };
-    case 'hellinger': return { value: hellinger(ref.binProportions, curBins()), pValue: null };
-    default: throw new Error(`metric ${metric} does not apply to numeric features`);
+    default: return binnedMetric(metric, ref, curBins);
   }
 }
 
@@ -141,10 +148,7 @@ function sketchMetric(metric: string, ref: NumericSnapshot, sketch: KllSketch, c
       const { values, weights } = sketch.sortedView();
       return { value: wassersteinWeightedSorted(ref.sorted, values, weights), pValue: null };
     }
-    case 'psi': return { value: psi(ref.binProportions, curBins()), pValue: null };
-    case 'js': return { value: jensenShannon(ref.binProportions, curBins()), pValue: null };
-    case 'hellinger': return { value: hellinger(ref.binProportions, curBins()), pValue: null };
-    default: throw new Error(`metric ${metric} does not apply to numeric features`);
+    default: return binnedMetric(metric, ref, curBins);
   }
 }
 
