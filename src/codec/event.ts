@@ -52,6 +52,9 @@ export class RecentStrings {
  */
 const KEY_BYTES = 6;
 
+/** 32-bit words kept per feature position for its name bytes: a one-byte length and up to 63 bytes. */
+const NAME_WORDS = 16;
+
 /**
  * A number that identifies a string of up to 6 bytes (its bytes and length) and, for longer
  * strings, their first and last 3 bytes: 48 bits of bytes, times 8, plus min(len, 7), so exact in
@@ -94,8 +97,14 @@ export class EventView {
    * interleave), the version, and the feature name at each position.
    */
   readonly slots = { models: new RecentStrings(), version: emptySlot(), names: [] as StringSlot[] };
-  /** The key of slots.names[k], per position k (read by the decoder's inner loop). */
-  nameKeys = new Float64Array(64);
+  /**
+   * The bytes of the name read last at each position k, as the body holds them (its one-byte
+   * length, then the name), for the decoder's inner loop to compare as 32-bit words: nameSpan[k]
+   * bytes (0: none known, compare the slow way) in nameWords[k * NAME_WORDS ...], zero-padded.
+   * Names of 64 bytes or more (a longer length varint) are always read the slow way.
+   */
+  nameSpan = new Uint8Array(64);
+  nameWords = new Int32Array(64 * NAME_WORDS);
   /**
    * Per string value k: the index of its slot in valueSlots[k] (whose text it is), or -1 when it is
    * not remembered there (native decodes only). Lets a caller cache what it derives per slot.
@@ -130,6 +139,7 @@ export class EventView {
   names: string[] = [];
   tags = new Uint8Array(64);
   nums = new Float64Array(64);
+  /** The value of feature k where tags[k] is TAG_STRING; other entries are left over, not read. */
   strs: (string | null)[] = [];
   /** Prediction (inference) or label (training). */
   targetTag: ValueTag = TAG_NULL;
@@ -163,20 +173,22 @@ export class EventView {
     this.nums[i] = num;
     this.strs[i] = str;
     this.strSlot[i] = -1;
+    this.nameSpan[i] = 0;
     this.masksValid = false;
     // names set one by one: no longer the layout of the last native decode
     this.layout++;
     this.layoutCount = -1;
   }
 
-  /** Makes tags, nums, nameKeys and strSlot hold at least n features. */
+  /** Makes tags, nums, the name bytes and strSlot hold at least n features. */
   reserve(n: number): void {
     if (n <= this.tags.length) return;
     let size = this.tags.length * 2;
     while (size < n) size *= 2;
     this.tags = enlarged(this.tags, size);
     this.nums = enlarged(this.nums, size);
-    this.nameKeys = enlarged(this.nameKeys, size);
+    this.nameSpan = enlarged(this.nameSpan, size);
+    this.nameWords = enlarged(this.nameWords, size * NAME_WORDS);
     this.strSlot = enlarged(this.strSlot, size);
   }
 
@@ -401,10 +413,11 @@ class Reader {
 }
 
 /**
- * The features map. The common case (a name of at most 63 bytes, the same as at this position in
- * the previous event, then a null or double branch) is read inline with the position in a local;
- * anything else goes through the Reader's methods from the same position, so errors and their
- * byte offsets are the same either way.
+ * The features map. The common case (the same name at this position as in the previous event,
+ * then a null or double branch) is read inline with the position in a local: the name's bytes
+ * are compared with the ones kept for the position as 32-bit words, and the feature's name string
+ * stays as it was. Anything else goes through the Reader's methods from the same position, so
+ * errors and their byte offsets are the same either way.
  */
 function readFeatures(r: Reader, view: EventView): void {
   const slots = view.slots.names;
@@ -414,6 +427,8 @@ function readFeatures(r: Reader, view: EventView): void {
   const end = r.end;
   const dv = r.view!;
   const base = r.viewBase;
+  // a word read at base + pos must end within the ArrayBuffer (the bytes past `end` are masked)
+  const wordEnd = dv.byteLength - base - 4;
   let k = 0;
   let changed = false;
   let doubles = 0;
@@ -425,44 +440,44 @@ function readFeatures(r: Reader, view: EventView): void {
     view.reserve(k + n);
     const tags = view.tags;
     const nums = view.nums;
-    const nameKeys = view.nameKeys;
+    const spans = view.nameSpan;
+    const words = view.nameWords;
     let pos = r.pos;
     for (let i = 0; i < n; i++, k++) {
       const bit = k < 32 ? 1 << k : 0;
-      if (k === slots.length) slots.push(emptySlot()); // its key 0 is in nameKeys[k] already
-      const slot = slots[k];
-      // name: a one-byte length is an even byte below 0x80 (zig-zag)
-      const b = pos < end ? buf[pos] : 1;
-      const len = b >>> 1;
-      let same = (b & 0x81) === 0 && pos + 1 + len <= end && nameKeys[k] === packKey(buf, dv, base, pos + 1, len);
-      if (same && len > KEY_BYTES) {
-        const bytes = slot.bytes;
-        if (bytes.length !== len) same = false;
-        else {
-          for (let q = 3, at = pos + 4; q < len - 3; q++, at++) {
-            if (bytes[q] !== buf[at]) {
-              same = false;
-              break;
-            }
+      // name: the same bytes as last time at this position?
+      const span = spans[k];
+      let same = span !== 0 && pos + span <= end && pos + span - 1 <= wordEnd;
+      if (same) {
+        const w = k * NAME_WORDS;
+        const full = span >> 2;
+        let q = 0;
+        for (; q < full; q++) {
+          if (dv.getInt32(base + pos + 4 * q, true) !== words[w + q]) {
+            same = false;
+            break;
           }
         }
+        const rest = span & 3;
+        if (same && rest !== 0 && ((dv.getInt32(base + pos + 4 * q, true) ^ words[w + q]) & ((1 << (8 * rest)) - 1)) !== 0) same = false;
       }
-      if (same) pos += 1 + len;
+      if (same) pos += span;
       else {
+        if (k === slots.length) slots.push(emptySlot());
+        const slot = slots[k];
         r.pos = pos;
         if (r.slotString(slot)) changed = true;
-        nameKeys[k] = slot.key;
+        names[k] = slot.text;
+        keepName(view, k, buf, pos, r.pos);
         pos = r.pos;
       }
-      const name = slot.text;
-      if (names[k] !== name) names[k] = name;
-      // value: union branch 0 (null) and 1 (double) are the bytes 0 and 2
+      // value: union branch 0 (null) and 1 (double) are the bytes 0 and 2; strs[k] is left as it
+      // was unless the value is a string (it is read only for TAG_STRING)
       const branch = pos < end ? buf[pos] : 1;
       if (branch === 2 && pos + 9 <= end) {
         const x = dv.getFloat64(base + pos + 1, true);
         tags[k] = TAG_DOUBLE;
         nums[k] = x;
-        strs[k] = null;
         doubles |= bit;
         if (x - x !== 0) nonFinite |= bit;
         pos += 9;
@@ -471,24 +486,22 @@ function readFeatures(r: Reader, view: EventView): void {
       if (branch === 0) {
         tags[k] = TAG_NULL;
         nums[k] = 0;
-        strs[k] = null;
         nulls |= bit;
         pos += 1;
         continue;
       }
       r.pos = pos;
       switch (r.unionIndex(5)) {
-        case 0: tags[k] = TAG_NULL; nums[k] = 0; strs[k] = null; nulls |= bit; break;
+        case 0: tags[k] = TAG_NULL; nums[k] = 0; nulls |= bit; break;
         case 1: {
           const x = r.double();
           tags[k] = TAG_DOUBLE;
           nums[k] = x;
-          strs[k] = null;
           doubles |= bit;
           if (x - x !== 0) nonFinite |= bit;
           break;
         }
-        case 2: tags[k] = TAG_LONG; nums[k] = r.long(); strs[k] = null; numbers |= bit; break;
+        case 2: tags[k] = TAG_LONG; nums[k] = r.long(); numbers |= bit; break;
         case 3: {
           let recent = view.valueSlots[k];
           if (!recent) view.valueSlots[k] = recent = new RecentStrings();
@@ -498,7 +511,7 @@ function readFeatures(r: Reader, view: EventView): void {
           view.strSlot[k] = r.slotIndex;
           break;
         }
-        default: tags[k] = TAG_BOOLEAN; nums[k] = r.boolean() ? 1 : 0; strs[k] = null; break;
+        default: tags[k] = TAG_BOOLEAN; nums[k] = r.boolean() ? 1 : 0; break;
       }
       pos = r.pos;
     }
@@ -510,6 +523,23 @@ function readFeatures(r: Reader, view: EventView): void {
   view.nullMask = nulls;
   view.nonFiniteMask = nonFinite;
   view.masksValid = k <= 32;
+}
+
+/**
+ * Keeps the bytes [start, end) of `buf` (a name with its one-byte length) as position k's name
+ * bytes for the next event's word compare; a name with a longer length varint is not kept.
+ */
+function keepName(view: EventView, k: number, buf: Buffer, start: number, end: number): void {
+  const span = end - start;
+  if (span > NAME_WORDS * 4 || (buf[start] & 0x80) !== 0) {
+    view.nameSpan[k] = 0;
+    return;
+  }
+  const words = view.nameWords;
+  const w = k * NAME_WORDS;
+  for (let q = 0; q < NAME_WORDS; q++) words[w + q] = 0;
+  for (let b = 0; b < span; b++) words[w + (b >> 2)] |= buf[start + b] << (8 * (b & 3));
+  view.nameSpan[k] = span;
 }
 
 function readTarget(r: Reader, view: EventView): void {

@@ -83,6 +83,47 @@ describe('decoding a sequence of events into one view', () => {
     );
   });
 
+  it('bodies at the very end of their memory, or amid other bytes, and names of up to 70 bytes: the same reads', () => {
+    // The decoder compares a name with the one before at its position in 4-byte words, which may
+    // reach past the body into the bytes after it (masked) but never past the end of its memory.
+    const long = fc.constantFrom('x'.repeat(62), 'x'.repeat(63), 'x'.repeat(64), 'y'.repeat(70), 'abcdefghijklmnopqrstuvwxyz0123456789', 'abcdefghijklmnopqrstuvwxyz0123456788');
+    const ev = fc.record({ names: fc.uniqueArray(fc.oneof(tricky, long), { minLength: 1, maxLength: 6 }), values: fc.array(value, { minLength: 6, maxLength: 6 }), place: fc.constantFrom('exact', 'shared') })
+      .map(({ names, values, place }) => ({ e: { model: 'm', features: names.map((n, i): [string, Value] => [n, values[i]]) } as Ev, place }));
+    fc.assert(
+      fc.property(fc.array(ev, { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 255 }), (events, fill) => {
+        const decoder = new EventDecoder('inference', types.inference, new Map());
+        const view = new EventView();
+        for (const { e, place } of events) {
+          const b = body(e);
+          let at: Buffer;
+          if (place === 'exact') {
+            // its own ArrayBuffer of exactly its length
+            const ab = new ArrayBuffer(b.length);
+            at = Buffer.from(ab);
+            b.copy(at);
+          } else {
+            // in the middle of a larger buffer, other bytes before and after it
+            const big = Buffer.alloc(b.length + 11, fill);
+            b.copy(big, 5);
+            at = big.subarray(5, 5 + b.length);
+          }
+          decoder.decode(at, view);
+          expectSameAsAvsc(view, b);
+          // cut short at the end of its memory, after the whole body was read (names kept): the
+          // same rejection, naming the same byte, as a decoder that never saw a body
+          const cut = 1 + ((fill * 7) % (b.length - 1));
+          const short = Buffer.from(new ArrayBuffer(cut));
+          b.copy(short, 0, 0, cut);
+          const fresh = new EventDecoder('inference', types.inference, new Map());
+          const expected = (() => { try { fresh.decode(short, new EventView()); return 'decoded'; } catch (err) { return `${(err as Error).name}: ${(err as Error).message}`; } })();
+          const got = (() => { try { decoder.decode(short, view); return 'decoded'; } catch (err) { return `${(err as Error).name}: ${(err as Error).message}`; } })();
+          expect(got).toBe(expected);
+          expect(got).toMatch(/^RejectedMessageError/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('more distinct categories at a position than it remembers (16), and model ids interleaved', () => {
     const decoder = new EventDecoder('inference', types.inference, new Map());
     const view = new EventView();
