@@ -741,12 +741,10 @@ export class Processor {
       const c = column(name);
       if (c.kind === 'numeric') return c;
       if (c.kind === 'sketch') {
-        // The sketch's weighted items, expanded: the reservoir then samples them as it would values.
+        // The sketch's weighted items: the reservoir samples each as that many values (never
+        // expanded into an array: that would be a whole window's values, in bounded-memory mode).
         const { values, weights } = c.sketch.sortedView();
-        const expanded = new Float64Array(c.sketch.n);
-        let k = 0;
-        for (let i = 0; i < values.length; i++) for (let r = 0; r < weights[i]; r++) expanded[k++] = values[i];
-        return { values: expanded.subarray(0, k), missing: c.missing };
+        return { values, weights, missing: c.missing };
       }
       const counts = new Map<string, number>();
       for (let k = 0; k < c.counts.length; k++) if (c.counts[k] > 0) counts.set(c.dictionary[k], c.counts[k]);

@@ -62,6 +62,16 @@ export class NumericReference {
     this.missing++;
   }
   /**
+   * Adds each values[i] weights[i] times, in order: the same as add() for every value of the
+   * expanded column, without making it (a sketch's weighted items hold a whole window's values).
+   */
+  addWeighted(values: Float64Array, weights: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      for (let r = weights[i]; r > 0; r--) this.add(v);
+    }
+  }
+  /**
    * Adds a whole column: the same as add(x) for each value in order, and addMissing() for each
    * NaN. When the column goes into an empty reservoir and all of its values fit, they are kept in
    * one pass (the reservoir keeps every value, in order, until it is full: no random draws).
@@ -195,12 +205,13 @@ export class ReferenceProfile {
    * `numeric(name)` gives the window's valid values and missing count, `categorical(name)` its
    * counts per category and missing count.
    */
-  addWindow(rows: number, column: (name: string) => { values: Float64Array; missing: number } | { counts: ReadonlyMap<string, number>; missing: number }): void {
+  addWindow(rows: number, column: (name: string) => { values: Float64Array; weights?: ArrayLike<number>; missing: number } | { counts: ReadonlyMap<string, number>; missing: number }): void {
     for (const f of this.features) {
       const c = column(f.name);
       if ('values' in c) {
         const r = this.numeric.get(f.name)!;
-        r.addColumn(c.values);
+        if (c.weights) r.addWeighted(c.values, c.weights);
+        else r.addColumn(c.values);
         for (let i = 0; i < c.missing; i++) r.addMissing();
       } else {
         const r = this.categorical.get(f.name)!;

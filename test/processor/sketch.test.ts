@@ -9,10 +9,10 @@ import { TestDriver, normal, rng } from './driver.js';
 
 const H = 3_600_000;
 
-function run(mode: 'exact' | 'sketch') {
+function run(mode: 'exact' | 'sketch', reference: 'training' | 'previous' = 'training') {
   const d = new TestDriver({
     processor: { mode },
-    models: [{ id: 'm', window: { size: '1h', idle: '1h' }, features: [{ name: 'x', type: 'numeric' }, { name: 'y', type: 'numeric' }, { name: 'c', type: 'categorical' }] }],
+    models: [{ id: 'm', window: { size: '1h', idle: '1h' }, ...(reference === 'previous' ? { reference: { source: 'previous' } } : {}), features: [{ name: 'x', type: 'numeric' }, { name: 'y', type: 'numeric' }, { name: 'c', type: 'categorical' }] }],
   });
   const r = rng(31);
   d.training('m', 'v1', Array.from({ length: 20_000 }, () => ({ x: normal(r), y: Math.exp(normal(r)), c: r() < 0.6 ? 'a' : 'b' })));
@@ -48,6 +48,22 @@ describe('sketch mode', () => {
       }
     });
     expect(worstKs).toBeLessThanOrEqual(0.01);
+  });
+
+  it('with the previous window as reference (fed from the sketch, never expanded): the same drift alerts as exact mode', () => {
+    const exact = run('exact', 'previous');
+    const sketch = run('sketch', 'previous');
+    const alerts = (d: TestDriver) => d.out.alerts.map((a) => `${a.value.status} ${a.value.feature} ${a.value.metric} ${a.value.window_start}`);
+    expect(alerts(exact).length).toBeGreaterThan(0); // the shift in window 2, and back in window 3
+    expect(alerts(sketch)).toEqual(alerts(exact));
+    exact.out.results.forEach((e, w) => {
+      const s = sketch.out.results[w].value;
+      expect(s.kind).toBe('DRIFT');
+      for (const f of e.value.features) {
+        const ks = (r: typeof s) => r.features.find((x) => x.feature === f.feature)!.metrics.find((m) => m.metric === 'ks')?.value;
+        if (f.kind === 'NUMERIC' && ks(e.value) !== undefined) expect(Math.abs(ks(s)! - ks(e.value)!)).toBeLessThanOrEqual(0.02);
+      }
+    });
   });
 
   it('keeps each numeric feature window within 64 KiB whatever the event count', () => {

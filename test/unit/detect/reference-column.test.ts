@@ -93,3 +93,22 @@ describe('ReferenceProfile.finalSnapshot', () => {
     expect([sb.count, sb.missing, sb.min, sb.max]).toEqual([sa.count, sa.missing, sa.min, sa.max]);
   });
 });
+
+describe('NumericReference.addWeighted (a sketch window into a serving reference)', () => {
+  for (const [name, maxRows] of [['all fit', 100_000], ['the reservoir path', 500]] as const) {
+    it(`${name}: as add() for every value of the expanded column, after earlier values`, () => {
+      const r = mulberry32(11);
+      const values = Float64Array.from({ length: 300 }, (_, i) => i * 0.25 - 20 + r());
+      const weights = Array.from({ length: 300 }, () => 1 + Math.floor(r() * 40));
+      const prefix = Float64Array.from({ length: 700 }, () => r() * 9);
+      const expanded: number[] = [];
+      values.forEach((v, i) => {
+        for (let k = 0; k < weights[i]; k++) expanded.push(v);
+      });
+      const weighted = oneByOne(new Float64Array(0), maxRows, 5, prefix);
+      weighted.addWeighted(values, weights);
+      same(weighted, oneByOne(Float64Array.from(expanded), maxRows, 5, prefix));
+      expect(weighted.seen).toBe(700 + expanded.length);
+    });
+  }
+});
