@@ -10,6 +10,8 @@
  *   --compare-reps N   runs of driftline compare and NannyML, taking turns; medians count (default 3)
  *   --profile          also run `driftline run` under --cpu-prof and summarize the hot spots
  *   --workers N        processor.workers of the main `driftline run` (default 2; a 1-worker run is always made too)
+ *   --streaming-reps N rounds of driftline against the bare consumer, taking turns (default 3):
+ *                      bare, driftline, bare, ... bare; the ratio is the median of the rounds'
  *   --no-evidently / --no-nannyml   skip one of the Python baselines
  *   --brokers host:port   Kafka (default 127.0.0.1:$KAFKA_PORT, KAFKA_PORT defaulting to 29092)
  *   --json             print one JSON object as the last line of stdout
@@ -41,6 +43,7 @@ function parseArgs(argv: string[]) {
     ksN: 100_000,
     reps: 7,
     compareReps: 3,
+    streamingReps: 3,
     profile: false,
     workers: 2,
     evidently: true,
@@ -71,6 +74,7 @@ function parseArgs(argv: string[]) {
       case '--ks-n': o.ksN = num(++i); break;
       case '--reps': o.reps = num(++i); break;
       case '--compare-reps': o.compareReps = num(++i); break;
+      case '--streaming-reps': o.streamingReps = num(++i); break;
       case '--profile': o.profile = true; break;
       case '--workers': o.workers = num(++i); break;
       case '--no-evidently': o.evidently = false; break;
@@ -78,7 +82,7 @@ function parseArgs(argv: string[]) {
       case '--json': o.json = true; break;
       case '--brokers': o.brokers = String(argv[++i]); break;
       case '--help': case '-h':
-        process.stdout.write('usage: npm run bench -- [--only streaming,ks,compare,memory,latency] [--events N] [--rows N] [--cols N] [--windows N] [--profile] [--json]\n');
+        process.stdout.write('usage: npm run bench -- [--only streaming,ks,compare,memory,latency] [--events N] [--workers N] [--streaming-reps N] [--compare-reps N] [--rows N] [--cols N] [--windows N] [--profile] [--json]\n');
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default: throw new Error(`unknown flag ${a} (try --help)`);
@@ -135,7 +139,7 @@ async function main() {
 
   if (o.only.has('streaming')) {
     if (kafkaDown) reasons.streaming = kafkaDown;
-    else st = await attempt('streaming', () => streaming(o.brokers, o.events, { profile: o.profile, workers: o.workers }));
+    else st = await attempt('streaming', () => streaming(o.brokers, o.events, { profile: o.profile, workers: o.workers, reps: o.streamingReps }));
   } else reasons.streaming = 'not selected (--only)';
   if (o.only.has('ks')) ke = await attempt('ks', () => kernels({ ksN: o.ksN, windowRows: o.windowRows, reps: o.reps }));
   else reasons.ks = 'not selected (--only)';
@@ -153,9 +157,9 @@ async function main() {
   const add = (section: string, what: string, value: string) => rows.push({ section, what, value });
   if (st) {
     add('streaming', `events (${st.events.toLocaleString('en')}), produce rate`, `${fmtN(st.produce_eps)} ev/s`);
-    add('streaming', 'bare kafkajs consumer (eachBatch, count only; mean of a run before and after)', `${fmtN(st.bare_kafkajs_eps)} ev/s (${st.bare_runs_eps.map((x) => fmtN(x)).join(', ')})`);
-    add('streaming', `driftline run (child process, processor.workers ${st.workers})`, `${fmtN(st.driftline_eps)} ev/s`);
-    add('streaming', 'ratio driftline / bare (higher is better, 1 = free)', fmtN(st.ratio, 3));
+    add('streaming', 'bare kafkajs consumer (eachBatch, count only; median of the runs, in order)', `${fmtN(st.bare_kafkajs_eps)} ev/s (${st.bare_runs_eps.map((x) => fmtN(x)).join(', ')})`);
+    add('streaming', `driftline run (child process, processor.workers ${st.workers}; median of the runs)`, `${fmtN(st.driftline_eps)} ev/s (${st.driftline_runs_eps.map((x) => fmtN(x)).join(', ')})`);
+    add('streaming', 'ratio driftline / bare: median of the rounds (higher is better, 1 = free)', `${fmtN(st.ratio, 3)} (${st.round_ratios.map((x) => fmtN(x, 3)).join(', ')})`);
     if (st.workers > 1) add('streaming', 'driftline run, processor.workers 1; ratio', `${fmtN(st.driftline_1_worker_eps)} ev/s; ${fmtN(st.ratio_1_worker, 3)}`);
     const cpu = st.cpu_us_per_event;
     add('streaming', `CPU per event: bare / driftline 1 worker${st.workers > 1 ? ` / ${st.workers} workers` : ''}`, [cpu.bare_kafkajs, cpu.driftline_1_worker, ...(st.workers > 1 ? [cpu.driftline] : [])].map((x) => (x === null ? 'n/a' : `${x.toFixed(2)} µs`)).join(' / '));
@@ -206,7 +210,7 @@ async function main() {
 
   if (o.json) {
     const out = {
-      streaming: st ? { events: st.events, driftline_eps: st.driftline_eps, bare_kafkajs_eps: st.bare_kafkajs_eps, ratio: round(st.ratio, 4), decode_only_eps: st.decode_only_eps, process_inference_only_eps: st.process_inference_only_eps, workers: st.workers, driftline_1_worker_eps: st.driftline_1_worker_eps, ratio_1_worker: round(st.ratio_1_worker, 4), cpu_us_per_event: { bare_kafkajs: round(st.cpu_us_per_event.bare_kafkajs, 3), driftline_1_worker: round(st.cpu_us_per_event.driftline_1_worker, 3), driftline: round(st.cpu_us_per_event.driftline, 3) } } : { events: o.events, driftline_eps: null, bare_kafkajs_eps: null, ratio: null, reason: reasons.streaming },
+      streaming: st ? { events: st.events, driftline_eps: st.driftline_eps, bare_kafkajs_eps: st.bare_kafkajs_eps, ratio: round(st.ratio, 4), round_ratios: st.round_ratios, bare_runs_eps: st.bare_runs_eps, driftline_runs_eps: st.driftline_runs_eps, decode_only_eps: st.decode_only_eps, process_inference_only_eps: st.process_inference_only_eps, workers: st.workers, driftline_1_worker_eps: st.driftline_1_worker_eps, ratio_1_worker: round(st.ratio_1_worker, 4), cpu_us_per_event: { bare_kafkajs: round(st.cpu_us_per_event.bare_kafkajs, 3), driftline_1_worker: round(st.cpu_us_per_event.driftline_1_worker, 3), driftline: round(st.cpu_us_per_event.driftline, 3) } } : { events: o.events, driftline_eps: null, bare_kafkajs_eps: null, ratio: null, reason: reasons.streaming },
       ks_vs_scipy: ke ? { n: ke.ks.n1, driftline_ms: round(ke.ks.driftline_ms), scipy_ms: round(ke.ks.scipy_ms), ratio: round(ke.ks.ratio, 4), window_eval_ms: round(ke.window_eval_ms, 1), window_eval_rows: ke.window_eval_rows, exact_10000_vs_5000: { driftline_ms: round(ke.ks_exact.driftline_ms), scipy_ms: round(ke.ks_exact.scipy_ms), ratio: round(ke.ks_exact.ratio, 4) } } : { n: o.ksN, driftline_ms: null, scipy_ms: null, ratio: null, reason: reasons.ks },
       compare_vs_evidently: { rows: o.rows, cols: o.cols, driftline_s: round(off?.driftline.wall_s ?? null), evidently_s: round(off?.evidently.wall_s ?? null), ratio: off?.driftline.wall_s && off.evidently.wall_s ? round(off.driftline.wall_s / off.evidently.wall_s, 4) : null, ...(off?.evidently.wall_s ? {} : { reason: off?.evidently.error ?? reasons.compare }) },
       // driftline_s: the same two methods NannyML computes (--metrics ks,js); the every-metric run is beside it.

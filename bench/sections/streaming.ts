@@ -12,7 +12,7 @@ import { loadTypes } from '../../src/codec/schemas.js';
 import { parseConfig } from '../../src/config.js';
 import { Instrumentation } from '../../src/instrumentation.js';
 import { Processor, type Outputs } from '../../src/processor.js';
-import { configYaml, inferenceBodies, now, outDir, progress, rawConfig, REPO_ROOT, sleep, topicNames, trainingBodies, type Bodies, type Topics } from '../lib/common.js';
+import { configYaml, inferenceBodies, median, now, outDir, progress, rawConfig, REPO_ROOT, sleep, topicNames, trainingBodies, type Bodies, type Topics } from '../lib/common.js';
 import { bareConsume, createTopics, freePort, kafka, produceBodies, produceMessages, scrape } from '../lib/kafka.js';
 import { formatProfile, summarizeProfile } from '../lib/profile.js';
 
@@ -34,8 +34,12 @@ export interface StreamingResult {
   ratio_1_worker: number | null;
   /** CPU time per event (user + system, every thread of the process): steadier than rates on a shared machine. */
   cpu_us_per_event: { bare_kafkajs: number; driftline_1_worker: number | null; driftline: number | null };
-  /** The two bare runs (before and after driftline's), whose mean is bare_kafkajs_eps. */
+  /** Every bare run, in order (one before each driftline round and one after the last); bare_kafkajs_eps is their median. */
   bare_runs_eps: number[];
+  /** Every driftline run (processor.workers = workers), in order; driftline_eps is their median. */
+  driftline_runs_eps: number[];
+  /** Per round, driftline / the mean of the bare runs before and after it; ratio is their median. */
+  round_ratios: number[];
   profile: string | null;
   notes: string[];
 }
@@ -191,7 +195,7 @@ export async function runDriftline(brokers: string, topics: Topics, expected: nu
   return { eps: (expected - firstC) / ((endT - firstT) / 1000), cpuUsPerEvent, startupMs: firstT - t0, profilePath };
 }
 
-export async function streaming(brokers: string, n: number, opts: { profile: boolean; workers: number }): Promise<StreamingResult> {
+export async function streaming(brokers: string, n: number, opts: { profile: boolean; workers: number; reps: number }): Promise<StreamingResult> {
   const notes: string[] = [];
   const perWindow = perWindowFor(n);
   progress(`streaming: encoding ${n.toLocaleString('en')} InferenceEvents (20 numeric + 5 categorical features, ${MODELS} models, ${perWindow} events per model and 1-minute window)`);
@@ -214,25 +218,40 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
   const prod = await produceBodies(k, topics.inference, bodies, PARTITIONS);
   const produceEps = n / (prod.ms / 1000);
 
-  // The bare consumer runs before and after driftline's runs; their mean is the baseline, so that
-  // a slow or fast patch of the shared machine does not fall on one side only.
-  progress('streaming: bare kafkajs consumer (eachBatch, counting only)');
-  const bare1 = await bareConsume(k, topics.inference, n);
-  progress(`  bare: ${Math.round(bare1.eps).toLocaleString('en')} ev/s, ${bare1.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
-
-  progress('streaming: driftline run, processor.workers 1 (child process, fresh group id)');
-  const dl1 = await runDriftline(brokers, topics, n, { workers: 1 });
-  progress(`  driftline, 1 worker: ${Math.round(dl1.eps).toLocaleString('en')} ev/s, ${dl1.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
-  let dl = dl1;
-  if (opts.workers > 1) {
-    progress(`streaming: driftline run, processor.workers ${opts.workers} (child process, fresh group id)`);
-    dl = await runDriftline(brokers, topics, n, { workers: opts.workers });
-    progress(`  driftline, ${opts.workers} workers: ${Math.round(dl.eps).toLocaleString('en')} ev/s, ${dl.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
+  // Rounds: bare, driftline, bare, driftline, ..., bare. Each driftline run is compared with the
+  // mean of the two bare runs on either side of it, so that a slow or fast patch of the shared
+  // machine falls on both sides of its ratio; the reported ratio is the median of the rounds'.
+  const reps = Math.max(1, opts.reps);
+  const bareRuns: Awaited<ReturnType<typeof bareConsume>>[] = [];
+  const dlRuns: ChildRun[] = [];
+  const roundRatios: number[] = [];
+  const bareRun = async (label: string) => {
+    progress(`streaming: bare kafkajs consumer (eachBatch, counting only), ${label}`);
+    const b = await bareConsume(k, topics.inference, n);
+    progress(`  bare: ${Math.round(b.eps).toLocaleString('en')} ev/s, ${b.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
+    bareRuns.push(b);
+  };
+  await bareRun(`run 1 of ${reps + 1}`);
+  for (let r = 0; r < reps; r++) {
+    progress(`streaming: driftline run, processor.workers ${opts.workers}, round ${r + 1} of ${reps} (child process, fresh group id)`);
+    const d = await runDriftline(brokers, topics, n, { workers: opts.workers });
+    progress(`  driftline, ${opts.workers} worker(s): ${Math.round(d.eps).toLocaleString('en')} ev/s, ${d.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
+    dlRuns.push(d);
+    await bareRun(`run ${r + 2} of ${reps + 1}`);
+    const around = (bareRuns[r].eps + bareRuns[r + 1].eps) / 2;
+    roundRatios.push(d.eps / around);
+    progress(`  round ${r + 1}: ratio ${(d.eps / around).toFixed(3)} (driftline / mean of the bare runs before and after)`);
   }
-  progress('streaming: bare kafkajs consumer again');
-  const bare2 = await bareConsume(k, topics.inference, n);
-  progress(`  bare: ${Math.round(bare2.eps).toLocaleString('en')} ev/s, ${bare2.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
-  const bare = { eps: (bare1.eps + bare2.eps) / 2, startupMs: (bare1.startupMs + bare2.startupMs) / 2, cpuUsPerEvent: (bare1.cpuUsPerEvent + bare2.cpuUsPerEvent) / 2 };
+  let dl1: ChildRun | null = null;
+  if (opts.workers > 1) {
+    progress('streaming: driftline run, processor.workers 1 (one thread, as the bare consumer)');
+    dl1 = await runDriftline(brokers, topics, n, { workers: 1 });
+    progress(`  driftline, 1 worker: ${Math.round(dl1.eps).toLocaleString('en')} ev/s, ${dl1.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
+  }
+  const med = (xs: number[]) => median(xs);
+  const bare = { eps: med(bareRuns.map((b) => b.eps)), startupMs: med(bareRuns.map((b) => b.startupMs)), cpuUsPerEvent: med(bareRuns.map((b) => b.cpuUsPerEvent)) };
+  const dl = { eps: med(dlRuns.map((d) => d.eps)), startupMs: med(dlRuns.map((d) => d.startupMs)), cpuUsPerEvent: dlRuns.every((d) => d.cpuUsPerEvent !== null) ? med(dlRuns.map((d) => d.cpuUsPerEvent!)) : null };
+  const one = dl1 ?? dlRuns[0];
 
   let profile: string | null = null;
   if (opts.profile) {
@@ -248,7 +267,7 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     events: n,
     driftline_eps: Math.round(dl.eps),
     bare_kafkajs_eps: Math.round(bare.eps),
-    ratio: dl.eps / bare.eps,
+    ratio: med(roundRatios),
     decode_only_eps: Math.round(decodeEps),
     process_inference_only_eps: Math.round(po.eps),
     windows_closed_in_memory: po.windows,
@@ -256,10 +275,12 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     driftline_startup_s: dl.startupMs / 1000,
     bare_startup_s: bare.startupMs / 1000,
     workers: opts.workers,
-    driftline_1_worker_eps: Math.round(dl1.eps),
-    ratio_1_worker: dl1.eps / bare.eps,
-    cpu_us_per_event: { bare_kafkajs: bare.cpuUsPerEvent, driftline_1_worker: dl1.cpuUsPerEvent, driftline: dl.cpuUsPerEvent },
-    bare_runs_eps: [Math.round(bare1.eps), Math.round(bare2.eps)],
+    driftline_1_worker_eps: Math.round(one.eps),
+    ratio_1_worker: one.eps / bare.eps,
+    cpu_us_per_event: { bare_kafkajs: bare.cpuUsPerEvent, driftline_1_worker: one.cpuUsPerEvent, driftline: dl.cpuUsPerEvent },
+    bare_runs_eps: bareRuns.map((b) => Math.round(b.eps)),
+    driftline_runs_eps: dlRuns.map((d) => Math.round(d.eps)),
+    round_ratios: roundRatios.map((x) => Math.round(x * 1000) / 1000),
     profile,
     notes,
   };
