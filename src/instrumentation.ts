@@ -43,6 +43,12 @@ export class Instrumentation {
   private readonly commits: Counter;
   private readonly labels: Counter<'model' | 'outcome'>;
   private readonly perfGauge: Gauge<'model' | 'version' | 'metric'>;
+  /**
+   * Per model, the label sets of the gauges that say a model's latest state (scores, alert states,
+   * performance), so that they can be removed when the model's partition goes to another instance
+   * or worker: a stale series there would stay in /metrics (and win a max over workers).
+   */
+  private readonly modelSeries = new Map<string, Map<string, { gauge: Gauge<string>; labels: Record<string, string> }>>();
 
   constructor(logger: Logger, readonly registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
     this.log = {
@@ -108,7 +114,9 @@ export class Instrumentation {
     if (result.status === 'NO_REFERENCE') this.noReference.inc({ model: result.model_id });
     for (const f of result.features) {
       for (const m of f.metrics) {
-        this.score.set({ model: result.model_id, version: result.model_version, feature: f.feature, metric: m.metric }, m.p_value ?? m.value);
+        const labels = { model: result.model_id, version: result.model_version, feature: f.feature, metric: m.metric };
+        this.score.set(labels, m.p_value ?? m.value);
+        this.track(this.score, 'score', labels);
       }
     }
     const drifted = result.features.filter((f) => f.metrics.some((m) => m.drift)).map((f) => f.feature);
@@ -120,11 +128,41 @@ export class Instrumentation {
 
   alertPublished(alert: DriftAlert): void {
     this.alertsPublished.inc({ model: alert.model_id, status: alert.status });
-    this.alertGauge.set({ model: alert.model_id, version: alert.model_version, feature: alert.feature, metric: alert.metric }, alert.status === 'FIRING' ? 1 : 0);
+    this.setAlertState(alert);
     this.log.processor.warn(
       { alertId: alert.alert_id, status: alert.status, model: alert.model_id, version: alert.model_version, feature: alert.feature, metric: alert.metric, value: alert.value, threshold: alert.threshold, windowStart: new Date(alert.window_start).toISOString() },
       `drift alert ${alert.status}: ${alert.model_id} ${alert.model_version} feature ${alert.feature}, ${alert.metric} = ${alert.value.toPrecision(4)} (threshold ${alert.threshold})`,
     );
+  }
+
+  /**
+   * An alert state read back from the alerts topic when a model's partition is taken over (after a
+   * restart or a rebalance): its gauge says so at once, before the next state change.
+   */
+  alertRestored(alert: Pick<DriftAlert, 'status' | 'model_id' | 'model_version' | 'feature' | 'metric'>): void {
+    this.setAlertState(alert);
+  }
+
+  /** The model's partition went elsewhere: its score, alert and performance series are removed. */
+  modelReleased(model: string): void {
+    const series = this.modelSeries.get(model);
+    if (!series) return;
+    for (const { gauge, labels } of series.values()) gauge.remove(labels);
+    this.modelSeries.delete(model);
+    this.log.processor.info({ model, series: series.size }, `model ${model} moved to another instance or worker: its ${series.size} score, alert and performance series removed here`);
+  }
+
+  private setAlertState(alert: Pick<DriftAlert, 'status' | 'model_id' | 'model_version' | 'feature' | 'metric'>): void {
+    const labels = { model: alert.model_id, version: alert.model_version, feature: alert.feature, metric: alert.metric };
+    this.alertGauge.set(labels, alert.status === 'FIRING' ? 1 : 0);
+    this.track(this.alertGauge, 'alert', labels);
+  }
+
+  private track(gauge: Gauge<string>, name: string, labels: Record<string, string>): void {
+    let series = this.modelSeries.get(labels.model);
+    if (!series) this.modelSeries.set(labels.model, (series = new Map()));
+    const key = `${name}\u0000${labels.version}\u0000${labels.feature ?? ''}\u0000${labels.metric}`;
+    if (!series.has(key)) series.set(key, { gauge, labels });
   }
 
   referenceRows(model: string, version: string, rows: number): void {
@@ -145,7 +183,11 @@ export class Instrumentation {
   }
 
   performancePublished(model: string, version: string, windowStart: number, labeled: number, metrics: { metric: string; value: number }[]): void {
-    for (const m of metrics) this.perfGauge.set({ model, version, metric: m.metric }, m.value);
+    for (const m of metrics) {
+      const labels = { model, version, metric: m.metric };
+      this.perfGauge.set(labels, m.value);
+      this.track(this.perfGauge, 'performance', labels);
+    }
     this.log.processor.info({ model, version, windowStart: new Date(windowStart).toISOString(), labeled, metrics }, `performance of ${model} ${version} window ${new Date(windowStart).toISOString()}: ${metrics.map((m) => `${m.metric} ${m.value.toPrecision(3)}`).join(', ') || 'no labels'} (${labeled} labeled)`);
   }
 

@@ -444,7 +444,10 @@ export class Processor {
       const closed = alertHistory
         .filter((a) => a.model_id === id && a.window_end + model.window.graceMs <= st.streamTime)
         .sort((a, b) => a.window_start - b.window_start);
-      for (const a of closed) this.alerts.restore(a);
+      for (const a of closed) {
+        this.alerts.restore(a);
+        this.obs.alertRestored(a);
+      }
     }
   }
 
@@ -460,6 +463,13 @@ export class Processor {
         this.obs.openWindows(id, 0);
       }
     }
+  }
+
+  /** The models with state from this partition (its events or its checkpoint). */
+  modelsOn(partition: number): string[] {
+    const out: string[] = [];
+    for (const [id, st] of this.state) if (st.partitions.has(partition)) out.push(id);
+    return out;
   }
 
   /** Stream time of a model (ms), or -Infinity before its first event. */

@@ -352,12 +352,18 @@ export class Runner {
           this.labelOffsets.delete(p);
           this.labelCommitted.delete(p);
         }
+        // Models only on partitions that moved: their latest scores and alert states are the new
+        // owner's to report; here their series go (a kept model's stay while it is rebuilt).
+        const moved = new Set<string>();
+        const kept = new Set<string>();
+        for (const p of this.assigned) for (const id of this.processor.modelsOn(p)) (parts.has(p) ? kept : moved).add(id);
         for (const p of [...this.assigned]) {
           this.assigned.delete(p);
           this.processor.revokePartition(p);
           this.lastCommitted.delete(p);
           if (!parts.has(p)) this.log.info({ partition: p }, `partition ${p} of ${config.topics.inference} moved to another instance; dropped its windows`);
         }
+        for (const id of moved) if (!kept.has(id)) this.obs.modelReleased(id);
       }).catch(() => undefined);
       this.log.info({ partitions: [...parts] }, `assigned partitions ${[...parts].join(', ') || '(none)'} of ${config.topics.inference}`);
       this.setReady(true, '');
