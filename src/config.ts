@@ -107,6 +107,12 @@ export const configSchema = z.strictObject({
     connectionTimeoutMs: z.number().int().positive().default(3000),
     /** Results and alerts in one Kafka transaction with the offsets (see the README). */
     transactions: z.boolean().default(false),
+    /**
+     * Bytes fetched at most per inference partition and request (kafkajs' default, 1 MiB). Larger
+     * fetches mean fewer, bigger batches in memory at once; in the streaming bench 8 MiB was not
+     * measurably faster than 1 MiB (bench/RESULTS.md).
+     */
+    fetchMaxBytesPerPartition: z.number().int().min(1024).default(1024 * 1024),
   }).prefault({}),
   topics: z.strictObject({
     inference: name.default('driftline.inference'),

@@ -63,7 +63,7 @@ const SESSION_TIMEOUT_MS = Number(process.env.DRIFTLINE_SESSION_TIMEOUT_MS) || 3
  * batches): also how soon it notices that another member joined and the group is rebalancing.
  */
 const HEARTBEAT_INTERVAL_MS = Math.max(300, Math.min(1_000, Math.floor(SESSION_TIMEOUT_MS / 10)));
-/** Fetch size per partition (kafkajs default 1 MB); DRIFTLINE_MAX_BYTES_PER_PARTITION makes batches smaller. */
+/** Overrides kafka.fetchMaxBytesPerPartition: tests make batches small with it (DRIFTLINE_MAX_BYTES_PER_PARTITION). */
 const MAX_BYTES_PER_PARTITION = Number(process.env.DRIFTLINE_MAX_BYTES_PER_PARTITION) || 0;
 
 /** Shutdown steps are bounded so that the whole stays within the CLI's 15 s limit. */
@@ -333,7 +333,7 @@ export class Runner {
     const labels = config.models.some((m) => m.performance !== null);
     // With labels, partition p of the inference and labels topics must land on the same instance
     // (both are keyed by model_id): the co-partitioned assigner sees to it.
-    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: HEARTBEAT_INTERVAL_MS, partitionAssigners: [CoPartitionedAssigner], ...(MAX_BYTES_PER_PARTITION ? { maxBytesPerPartition: MAX_BYTES_PER_PARTITION } : {}) });
+    const consumer = this.kafka.consumer({ groupId: config.kafka.groupId, allowAutoTopicCreation: false, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: HEARTBEAT_INTERVAL_MS, partitionAssigners: [CoPartitionedAssigner], maxBytesPerPartition: MAX_BYTES_PER_PARTITION || config.kafka.fetchMaxBytesPerPartition });
     this.consumer = consumer;
     // GROUP_JOIN is kafkajs' only assignment signal. After any join, kafkajs fetches every assigned
     // partition again from its committed offset, kept partitions included: so the state of every

@@ -20,13 +20,18 @@ function error(input: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
 describe('config', () => {
   it('fills the documented defaults', () => {
     const c = parseConfig({ models: [model] });
-    expect(c.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], clientId: 'driftline', groupId: 'driftline', transactions: false });
+    expect(c.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], clientId: 'driftline', groupId: 'driftline', transactions: false, fetchMaxBytesPerPartition: 1024 * 1024 });
     expect(c.topics).toEqual({ inference: 'driftline.inference', training: 'driftline.training', alerts: 'driftline.alerts', results: 'driftline.window-results', deadLetter: 'driftline.dead-letter', labels: 'driftline.labels', performance: 'driftline.performance-results' });
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(c.models[0].window).toEqual({ kind: 'calendar', unit: 'month', graceMs: 3_600_000, idleMs: 5000 });
     expect(c.models[0].rules).toBeNull();
     expect(c.processor.workers).toBe(1);
     expect(c.models[0].metricsByFeature.get('MedInc')).toEqual(['ks', 'wasserstein', 'psi', 'js', 'hellinger', 'missing_rate', 'out_of_range']);
+  });
+
+  it('rejects a fetch size below 1 KiB with the path of the key', () => {
+    expect(parseConfig({ kafka: { fetchMaxBytesPerPartition: 65536 }, models: [model] }).kafka.fetchMaxBytesPerPartition).toBe(65536);
+    expect(error({ kafka: { fetchMaxBytesPerPartition: 100 }, models: [model] }).message).toContain('kafka.fetchMaxBytesPerPartition');
   });
 
   it('parses hopping windows', () => {
