@@ -15,6 +15,7 @@ import type avro from 'avsc';
 import type { Config, ModelConfig } from './config.js';
 import { RejectedMessageError, type RejectReason } from './errors.js';
 import { EventDecoder, EventView, TAG_BOOLEAN, TAG_DOUBLE, TAG_LONG, TAG_NULL, TAG_STRING, TAG_NAMES, type EventKind } from './codec/event.js';
+import { LabelDecoder, type DecodedLabel } from './codec/label.js';
 import { AlertTracker, type DriftAlert } from './detect/alerts.js';
 import { effectiveRules, evaluateWindow, type CurrentColumn, type Rule, type VolumeResult, type WindowResult } from './detect/evaluate.js';
 import { ReferenceProfile } from './detect/reference.js';
@@ -131,7 +132,7 @@ export class Processor {
   private featureIndex: Int32Array;
   /** Scratch for featureIndex when a value of the wrong type counts as missing (reused). */
   private readonly mismatched: Int32Array;
-  private readonly labelType: avro.Type;
+  private readonly labels: LabelDecoder;
   /** Writer schemas of Confluent-framed bodies by id: from the config, and added from a schema registry. */
   private readonly writers: Map<number, avro.Schema>;
   private out: Outputs = { results: [], alerts: [], deadLetters: [], performance: [] };
@@ -158,7 +159,7 @@ export class Processor {
       });
     }
     this.sketch = config.processor.mode === 'sketch';
-    this.labelType = types.label;
+    this.labels = new LabelDecoder(types.label, this.writers);
     this.decoders = {
       inference: new EventDecoder('inference', types.inference, this.writers),
       training: new EventDecoder('training', types.training, this.writers),
@@ -302,15 +303,11 @@ export class Processor {
    * comes, if it came first), and counted into the prediction's performance windows.
    */
   processLabel(rec: InRecord): void {
-    let label: { model_id: string; event_id: string; label: Record<string, unknown> | null; event_time: number };
+    let label: DecodedLabel;
     try {
       if (!rec.value) throw new RejectedMessageError('undecodable', 'message has no value (tombstone)');
       if (rec.value.length > this.config.processor.maxMessageBytes) throw new RejectedMessageError('oversized', `message body of ${rec.value.length} bytes exceeds processor.maxMessageBytes (${this.config.processor.maxMessageBytes})`);
-      try {
-        label = this.labelType.fromBuffer(rec.value) as typeof label;
-      } catch (err) {
-        throw new RejectedMessageError('undecodable', `not a valid LabelEvent: ${(err as Error).message}`, { cause: err });
-      }
+      label = this.labels.decode(rec.value);
       const model = this.models.get(label.model_id);
       if (!model) throw new RejectedMessageError('unknown_model', `model_id "${truncate(label.model_id)}" is not configured`);
       if (!model.performance) throw new RejectedMessageError('unknown_model', `model "${model.id}" has no performance section, so it takes no labels`);

@@ -632,6 +632,16 @@ function checkAgainst(type: avro.Type, r: Reader, depth = 0): void {
 }
 const STRING = avro.Type.forSchema('string');
 
+/**
+ * Checks a Confluent-framed body (after its 5-byte header) against its writer schema, bounds
+ * first, before avsc decodes it (see checkAgainst). Throws RejectedMessageError (undecodable).
+ */
+export function checkFramedBody(writer: avro.Type, buf: Buffer): void {
+  const r = new Reader(buf, 5, buf.length);
+  checkAgainst(writer, r);
+  if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
+}
+
 type Wrapped = Record<string, unknown> | null;
 
 function unwrap(v: Wrapped): [ValueTag, number, string | null] {
@@ -695,9 +705,7 @@ export class EventDecoder {
       const id = buf.readUInt32BE(1);
       const entry = this.resolverFor(id);
       if (entry.native) return decodeNative(this.kind, buf, 5, view, this.cursor);
-      const r = new Reader(buf, 5, buf.length);
-      checkAgainst(entry.type!, r);
-      if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
+      checkFramedBody(entry.type!, buf);
       let obj: Record<string, unknown>;
       try {
         obj = this.reader.fromBuffer(buf.subarray(5), entry.resolver) as Record<string, unknown>;
