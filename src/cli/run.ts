@@ -37,7 +37,14 @@ export function registerRun(program: Command): void {
           process.exit(1);
         }, 15_000);
         force.unref();
-        stopping = runner.stop().then(() => logger.info('stopped cleanly'));
+        stopping = runner.stop().then(() => {
+          logger.info('stopped cleanly');
+          // Results are flushed and offsets committed. A kafkajs client whose group leave was cut
+          // short (a rebalance under way) may still hold the event loop with its retries: give the
+          // loop a second to drain, then exit with the code set by then (0) instead of waiting
+          // for the 15 s bound above to exit with 1.
+          setTimeout(() => process.exit(), 1_000).unref();
+        });
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
