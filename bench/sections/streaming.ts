@@ -248,9 +248,8 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     dl1 = await runDriftline(brokers, topics, n, { workers: 1 });
     progress(`  driftline, 1 worker: ${Math.round(dl1.eps).toLocaleString('en')} ev/s, ${dl1.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
   }
-  const med = (xs: number[]) => median(xs);
-  const bare = { eps: med(bareRuns.map((b) => b.eps)), startupMs: med(bareRuns.map((b) => b.startupMs)), cpuUsPerEvent: med(bareRuns.map((b) => b.cpuUsPerEvent)) };
-  const dl = { eps: med(dlRuns.map((d) => d.eps)), startupMs: med(dlRuns.map((d) => d.startupMs)), cpuUsPerEvent: dlRuns.every((d) => d.cpuUsPerEvent !== null) ? med(dlRuns.map((d) => d.cpuUsPerEvent!)) : null };
+  const bare = { eps: median(bareRuns.map((b) => b.eps)), startupMs: median(bareRuns.map((b) => b.startupMs)), cpuUsPerEvent: median(bareRuns.map((b) => b.cpuUsPerEvent)) };
+  const dl = { eps: median(dlRuns.map((d) => d.eps)), startupMs: median(dlRuns.map((d) => d.startupMs)), cpuUsPerEvent: dlRuns.every((d) => d.cpuUsPerEvent !== null) ? median(dlRuns.map((d) => d.cpuUsPerEvent!)) : null };
   const one = dl1 ?? dlRuns[0];
 
   let profile: string | null = null;
@@ -267,7 +266,7 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     events: n,
     driftline_eps: Math.round(dl.eps),
     bare_kafkajs_eps: Math.round(bare.eps),
-    ratio: med(roundRatios),
+    ratio: median(roundRatios),
     decode_only_eps: Math.round(decodeEps),
     process_inference_only_eps: Math.round(po.eps),
     windows_closed_in_memory: po.windows,

@@ -531,7 +531,8 @@ function readFeatures(r: Reader, view: EventView): void {
  */
 function keepName(view: EventView, k: number, buf: Buffer, start: number, end: number): void {
   const span = end - start;
-  if (span > NAME_WORDS * 4 || (buf[start] & 0x80) !== 0) {
+  // (a name of 64 bytes or more, whose length takes two varint bytes, spans more than 64)
+  if (span > NAME_WORDS * 4) {
     view.nameSpan[k] = 0;
     return;
   }
@@ -632,16 +633,6 @@ function checkAgainst(type: avro.Type, r: Reader, depth = 0): void {
 }
 const STRING = avro.Type.forSchema('string');
 
-/**
- * Checks a Confluent-framed body (after its 5-byte header) against its writer schema, bounds
- * first, before avsc decodes it (see checkAgainst). Throws RejectedMessageError (undecodable).
- */
-export function checkFramedBody(writer: avro.Type, buf: Buffer): void {
-  const r = new Reader(buf, 5, buf.length);
-  checkAgainst(writer, r);
-  if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
-}
-
 type Wrapped = Record<string, unknown> | null;
 
 function unwrap(v: Wrapped): [ValueTag, number, string | null] {
@@ -678,68 +669,105 @@ export function fillFromObject(kind: EventKind, obj: Record<string, unknown>, vi
   view.targetStr = str;
 }
 
+/** The writer schema of a Confluent-framed body; `native` when it is the reader's own schema. */
+export interface FramedWriter {
+  id: number;
+  native: boolean;
+  type: avro.Type;
+  resolver: avro.Resolver | null;
+}
+
+/**
+ * Confluent-framed bodies (magic byte 0, 4-byte big-endian schema id) read as one reader schema:
+ * the writer schema of each id (from the config or a schema registry, via `writers`) and its
+ * resolver, made once per id. Shared by the event and label decoders.
+ */
+export class FramedBodies {
+  private readonly entries = new Map<number, FramedWriter | RejectedMessageError>();
+  private readonly readerFingerprint: string;
+
+  constructor(
+    private readonly reader: avro.Type,
+    /** The reader's record name, for errors (InferenceEvent, TrainingEvent, LabelEvent). */
+    private readonly readerName: string,
+    private readonly writers: ReadonlyMap<number, avro.Schema>,
+  ) {
+    this.readerFingerprint = reader.fingerprint('sha256').toString('hex');
+  }
+
+  /** The writer of a framed body (buf[0] is 0). Throws RejectedMessageError. */
+  writerOf(buf: Buffer): FramedWriter {
+    if (buf.length < 5) throw new RejectedMessageError('undecodable', 'Confluent-framed body shorter than its 5-byte header');
+    const id = buf.readUInt32BE(1);
+    const known = this.entries.get(id);
+    if (known instanceof RejectedMessageError) throw known;
+    if (known) return known;
+    const schema = this.writers.get(id);
+    if (!schema) throw new RejectedMessageError('unknown_schema_id', `unknown writer schema id ${id}: not in the config's codec.writerSchemas nor the schema registry`);
+    const type = avro.Type.forSchema(schema, { wrapUnions: true });
+    let entry: FramedWriter;
+    if (type.fingerprint('sha256').toString('hex') === this.readerFingerprint) entry = { id, native: true, type, resolver: null };
+    else {
+      try {
+        entry = { id, native: false, type, resolver: this.reader.createResolver(type) };
+      } catch (err) {
+        // A writer that lacks a field the reader needs (no default) is a missing field; any other
+        // incompatibility (a field of another type) is a schema the processor cannot read.
+        const missing = /no matching field for default-less/.test((err as Error).message);
+        const error = new RejectedMessageError(missing ? 'missing_field' : 'unknown_schema_id', `writer schema id ${id} cannot be read as ${this.readerName}: ${(err as Error).message}`, { cause: err });
+        this.entries.set(id, error);
+        throw error;
+      }
+    }
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  /**
+   * The body decoded by avsc into a (wrapped-union) object of the reader schema, after a bounds
+   * check against its writer schema (see checkAgainst). Throws RejectedMessageError (undecodable).
+   */
+  decodeObject(buf: Buffer, writer: FramedWriter): Record<string, unknown> {
+    const r = new Reader(buf, 5, buf.length);
+    checkAgainst(writer.type, r);
+    if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the record`);
+    try {
+      const body = buf.subarray(5);
+      return (writer.resolver ? this.reader.fromBuffer(body, writer.resolver) : this.reader.fromBuffer(body)) as Record<string, unknown>;
+    } catch (err) {
+      throw new RejectedMessageError('undecodable', `body does not match writer schema id ${writer.id}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
 /**
  * Decodes raw Avro bodies and Confluent-framed ones. `writers` maps schema ids to writer schemas
  * (from the config or a schema registry); a framed body whose id is not there is rejected with
  * reason unknown_schema_id.
  */
 export class EventDecoder {
-  private readonly readerFingerprint: string;
-  private readonly resolvers = new Map<number, { native: boolean; type?: avro.Type; resolver?: avro.Resolver; error?: RejectedMessageError }>();
+  private readonly framed: FramedBodies;
   /** Reused for every native body. */
   private readonly cursor = new Reader();
 
   constructor(
     readonly kind: EventKind,
-    private readonly reader: avro.Type,
-    private readonly writers: ReadonlyMap<number, avro.Schema>,
+    reader: avro.Type,
+    writers: ReadonlyMap<number, avro.Schema>,
   ) {
-    this.readerFingerprint = reader.fingerprint('sha256').toString('hex');
+    this.framed = new FramedBodies(reader, kind === 'inference' ? 'InferenceEvent' : 'TrainingEvent', writers);
   }
 
   decode(buf: Buffer, view: EventView): void {
     if (buf.length === 0) throw new RejectedMessageError('undecodable', 'empty message body');
     // A raw driftline body never starts with 0: that would be an empty model_id.
     if (buf[0] === 0) {
-      if (buf.length < 5) throw new RejectedMessageError('undecodable', 'Confluent-framed body shorter than its 5-byte header');
-      const id = buf.readUInt32BE(1);
-      const entry = this.resolverFor(id);
-      if (entry.native) return decodeNative(this.kind, buf, 5, view, this.cursor);
-      checkFramedBody(entry.type!, buf);
-      let obj: Record<string, unknown>;
-      try {
-        obj = this.reader.fromBuffer(buf.subarray(5), entry.resolver) as Record<string, unknown>;
-      } catch (err) {
-        throw new RejectedMessageError('undecodable', `body does not match writer schema id ${id}: ${(err as Error).message}`, { cause: err });
-      }
-      fillFromObject(this.kind, obj, view);
+      const writer = this.framed.writerOf(buf);
+      if (writer.native) return decodeNative(this.kind, buf, 5, view, this.cursor);
+      fillFromObject(this.kind, this.framed.decodeObject(buf, writer), view);
       return;
     }
     decodeNative(this.kind, buf, 0, view, this.cursor);
-  }
-
-  private resolverFor(id: number) {
-    let entry = this.resolvers.get(id);
-    if (entry?.error) throw entry.error;
-    if (entry) return entry;
-    const schema = this.writers.get(id);
-    if (!schema) throw new RejectedMessageError('unknown_schema_id', `unknown writer schema id ${id}: not in the config's codec.writerSchemas nor the schema registry`);
-    const writer = avro.Type.forSchema(schema, { wrapUnions: true });
-    if (writer.fingerprint('sha256').toString('hex') === this.readerFingerprint) entry = { native: true };
-    else {
-      try {
-        entry = { native: false, type: writer, resolver: this.reader.createResolver(writer) };
-      } catch (err) {
-        // A writer that lacks a field the reader needs (no default) is a missing field; any other
-        // incompatibility (a field of another type) is a schema the processor cannot read.
-        const missing = /no matching field for default-less/.test((err as Error).message);
-        const error = new RejectedMessageError(missing ? 'missing_field' : 'unknown_schema_id', `writer schema id ${id} cannot be read as ${this.kind === 'inference' ? 'InferenceEvent' : 'TrainingEvent'}: ${(err as Error).message}`, { cause: err });
-        this.resolvers.set(id, { native: false, error });
-        throw error;
-      }
-    }
-    this.resolvers.set(id, entry);
-    return entry;
   }
 }
 
