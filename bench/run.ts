@@ -157,7 +157,7 @@ async function main() {
   const add = (section: string, what: string, value: string) => rows.push({ section, what, value });
   if (st) {
     add('streaming', `events (${st.events.toLocaleString('en')}), produce rate`, `${fmtN(st.produce_eps)} ev/s`);
-    add('streaming', 'bare kafkajs consumer (eachBatch, count only; median of the runs, in order)', `${fmtN(st.bare_kafkajs_eps)} ev/s (${st.bare_runs_eps.map((x) => fmtN(x)).join(', ')})`);
+    add('streaming', 'bare kafkajs consumer (child process, eachBatch, count only; median of the runs, in order)', `${fmtN(st.bare_kafkajs_eps)} ev/s (${st.bare_runs_eps.map((x) => fmtN(x)).join(', ')})`);
     add('streaming', `driftline run (child process, processor.workers ${st.workers}; median of the runs)`, `${fmtN(st.driftline_eps)} ev/s (${st.driftline_runs_eps.map((x) => fmtN(x)).join(', ')})`);
     add('streaming', 'ratio driftline / bare: median of the rounds (higher is better, 1 = free)', `${fmtN(st.ratio, 3)} (${st.round_ratios.map((x) => fmtN(x, 3)).join(', ')})`);
     if (st.workers > 1) add('streaming', 'driftline run, processor.workers 1; ratio', `${fmtN(st.driftline_1_worker_eps)} ev/s; ${fmtN(st.ratio_1_worker, 3)}`);

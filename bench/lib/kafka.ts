@@ -2,7 +2,9 @@
  * Kafka helpers of the benchmarks: topics, a fast producer of pre-encoded bodies, a bare kafkajs
  * consumer (the baseline), free ports and scraping driftline's /metrics.
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { now, progress, type Bodies, type Topics } from './common.js';
 
@@ -90,49 +92,33 @@ export async function produceMessages(k: Kafka, topic: string, messages: { key: 
 
 /**
  * The baseline: a kafkajs consumer (eachBatch, counting messages only) reading the topic from the
- * beginning with a fresh group. Rate is measured from the first batch to the last message.
+ * beginning with a fresh group, in a child process of its own (bench/lib/bare-consumer.mjs), as
+ * `driftline run` is. (Until 2026-12-01 it ran inside the bench process, whose heap then held the
+ * million pre-encoded bodies: its garbage collections walked them, and the baseline ran 1.4 to 1.9
+ * times slower than in a clean process, which flattered driftline's ratio.) Rate is measured from
+ * the first batch to the last message; CPU is the child's, all threads, over the same span.
  */
-export async function bareConsume(k: Kafka, topic: string, expected: number, timeoutMs = 600_000): Promise<{ eps: number; ms: number; startupMs: number; cpuUsPerEvent: number }> {
-  const c = k.consumer({ groupId: `bench-bare-${Date.now()}-${Math.random().toString(36).slice(2)}`, allowAutoTopicCreation: false });
-  const tStart = now();
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  let count = 0;
-  let first = 0;
-  let firstCount = 0;
-  let lastReport = 0;
-  let firstCpu = process.cpuUsage();
-  let endCpu = firstCpu;
-  const done = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bare consumer timed out after ${timeoutMs} ms with ${count} of ${expected} messages`)), timeoutMs);
-    void c.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        if (first === 0) {
-          first = now();
-          firstCount = batch.messages.length;
-          firstCpu = process.cpuUsage();
-        }
-        count += batch.messages.length;
-        if (count - lastReport >= 200_000) {
-          lastReport = count;
-          progress(`  bare kafkajs consumed ${count.toLocaleString('en')}`);
-        }
-        if (count >= expected) {
-          endCpu = process.cpuUsage(firstCpu);
-          clearTimeout(timer);
-          resolve(now());
-        }
-      },
-    });
+export async function bareConsume(brokers: string, topic: string, expected: number, timeoutMs = 600_000): Promise<{ eps: number; ms: number; startupMs: number; cpuUsPerEvent: number }> {
+  const child = spawn(process.execPath, [BARE_CONSUMER, brokers, topic, String(expected), String(timeoutMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let last = '';
+  let pending = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.stdout!.on('data', (d) => {
+    pending += d;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith('progress ')) progress(`  bare kafkajs consumed ${Number(line.slice(9)).toLocaleString('en')}`);
+      else if (line.trim()) last = line;
+    }
   });
-  const end = await done;
-  await c.disconnect();
-  const ms = end - first;
-  // CPU of this whole process (all threads) while consuming, per event
-  const cpuUsPerEvent = (endCpu.user + endCpu.system) / (count - firstCount);
-  return { eps: (count - firstCount) / (ms / 1000), ms, startupMs: first - tStart, cpuUsPerEvent };
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0 || !last) throw new Error(`the bare consumer (${BARE_CONSUMER}) exited ${code}: ${stderr.trim().slice(-400)}`);
+  return JSON.parse(last);
 }
+
+const BARE_CONSUMER = fileURLToPath(new URL('./bare-consumer.mjs', import.meta.url));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -226,8 +226,8 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
   const dlRuns: ChildRun[] = [];
   const roundRatios: number[] = [];
   const bareRun = async (label: string) => {
-    progress(`streaming: bare kafkajs consumer (eachBatch, counting only), ${label}`);
-    const b = await bareConsume(k, topics.inference, n);
+    progress(`streaming: bare kafkajs consumer (child process, eachBatch, counting only), ${label}`);
+    const b = await bareConsume(brokers, topics.inference, n);
     progress(`  bare: ${Math.round(b.eps).toLocaleString('en')} ev/s, ${b.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
     bareRuns.push(b);
   };
