@@ -38,6 +38,8 @@ export class Instrumentation {
   private readonly alertsPublished: Counter<'model' | 'status'>;
   private readonly evalSeconds: Histogram;
   private readonly referenceRowsGauge: Gauge<'model' | 'version'>;
+  /** Reference row counts not yet set on the gauge, by model and version (see referenceRows). */
+  private readonly referenceRowsPending = new Map<string, Map<string, number>>();
   private readonly openWindowsGauge: Gauge<'model'>;
   private readonly ready: Gauge;
   private readonly commits: Counter;
@@ -79,7 +81,14 @@ export class Instrumentation {
     this.noReference = new Counter({ name: 'driftline_windows_no_reference_total', help: 'Windows closed while their model version had no training reference.', labelNames: ['model'], registers });
     this.alertsPublished = new Counter({ name: 'driftline_alerts_published_total', help: 'Alert state changes published to the alerts topic.', labelNames: ['model', 'status'], registers });
     this.evalSeconds = new Histogram({ name: 'driftline_window_evaluation_seconds', help: 'Time to evaluate one closed window (all features and metrics).', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers });
-    this.referenceRowsGauge = new Gauge({ name: 'driftline_reference_rows', help: 'Training rows in the reference of a model version.', labelNames: ['model', 'version'], aggregator: 'max', registers });
+    const rowsPending = this.referenceRowsPending;
+    this.referenceRowsGauge = new Gauge({
+      name: 'driftline_reference_rows', help: 'Training rows in the reference of a model version.', labelNames: ['model', 'version'], aggregator: 'max', registers,
+      collect() {
+        for (const [model, byVersion] of rowsPending) for (const [version, rows] of byVersion) this.set({ model, version }, rows);
+        rowsPending.clear();
+      },
+    });
     this.openWindowsGauge = new Gauge({ name: 'driftline_open_windows', help: 'Windows open in memory.', labelNames: ['model'], aggregator: 'sum', registers });
     this.ready = new Gauge({ name: 'driftline_ready', help: '1 when the processor is connected, bootstrapped and consuming (with several workers: all of them).', aggregator: 'min', registers });
     this.labels = new Counter({ name: 'driftline_label_joins_total', help: 'Label join outcomes: matched (a label counted for its prediction), expired (a label after its horizon), unmatched (a label whose prediction never came, dropped beyond maxPending), prediction_evicted and prediction_expired (predictions that got no label).', labelNames: ['model', 'outcome'], registers });
@@ -165,8 +174,14 @@ export class Instrumentation {
     if (!series.has(key)) series.set(key, { gauge, labels });
   }
 
+  /**
+   * Per training event, so it only keeps the latest count; the gauge is set when it is read
+   * (collect), instead of hashing labels for every training row.
+   */
   referenceRows(model: string, version: string, rows: number): void {
-    this.referenceRowsGauge.set({ model, version }, rows);
+    let byVersion = this.referenceRowsPending.get(model);
+    if (!byVersion) this.referenceRowsPending.set(model, (byVersion = new Map()));
+    byVersion.set(version, rows);
   }
 
   openWindows(model: string, n: number): void {

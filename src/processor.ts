@@ -99,7 +99,11 @@ class ModelState {
   lastWindowRows = 0;
   /** The open window the model's last event went to (events come in runs of the same window). */
   lastWindow: OpenWindow | null = null;
+  /** Whether the model's window spec gives every event exactly one window (tumbling or calendar). */
+  readonly tumbling: boolean;
   constructor(readonly config: ModelConfig) {
+    const w = config.window;
+    this.tumbling = w.kind === 'calendar' || w.advanceMs === w.sizeMs;
     this.dictionaries = config.features.map(() => new CategoryDictionary());
     this.rules = effectiveRules(config.features.map((f) => ({ name: f.name, kind: f.kind })), config.rules);
   }
@@ -125,6 +129,8 @@ export class Processor {
   private readonly decoders: Record<EventKind, EventDecoder>;
   private readonly view = new EventView();
   private readonly starts: number[] = [];
+  /** The wall-clock reading of the batch being processed (batchStarted), NaN outside a batch. */
+  private batchWallMs = NaN;
   /**
    * Per configured feature of the current event: index in the event view, ABSENT, TARGET or
    * MISMATCH. The model's cached positions when every value has its type, else `mismatched`.
@@ -226,6 +232,19 @@ export class Processor {
 
   // ---------------------------------------------------------------- inference (serving windows)
 
+  /**
+   * The runner calls this before a batch of records and batchEnded() after it: the events of the
+   * batch are stamped with this one reading of the wall clock (used to close windows of models
+   * that went idle, whose idle times are seconds; a batch takes milliseconds). Without it every
+   * event reads the clock.
+   */
+  batchStarted(): void {
+    this.batchWallMs = this.clock.now();
+  }
+  batchEnded(): void {
+    this.batchWallMs = NaN;
+  }
+
   /** An InferenceEvent: appended to its open windows; may close windows and emit results. */
   processInference(rec: InRecord): void {
     const offset = Number(rec.offset);
@@ -243,10 +262,25 @@ export class Processor {
     const v = this.view;
     const st = this.modelState(model);
     st.partitions.add(rec.partition);
-    st.lastEventWallMs = this.clock.now();
-    const n = assignWindows(model.window, v.eventTime, this.starts);
+    // Within a batch (batchStarted) the batch's clock reading: a clock call per event would
+    // allocate a heap number per event for its result.
+    st.lastEventWallMs = this.batchWallMs === this.batchWallMs ? this.batchWallMs : this.clock.now();
+    const t = v.eventTime;
+    const last = st.lastWindow;
+    let n: number;
     let appended = 0;
-    for (let w = 0; w < n; w++) {
+    if (st.tumbling && last !== null && t >= last.start && t < last.end && last.end + model.window.graceMs > st.streamTime && last.version === v.modelVersion) {
+      // The window of the previous event holds this one too, and a tumbling or calendar spec gives
+      // an event exactly one window: assignment and lookup are skipped (no call takes the times as
+      // arguments, which would box them, one heap number each, per event).
+      n = 1;
+      this.starts[0] = last.start;
+      const m = last.minOffset.get(rec.partition);
+      if (m === undefined || offset < m) last.minOffset.set(rec.partition, offset);
+      this.append(lookup, last);
+      appended = 1;
+    } else n = assignWindows(model.window, t, this.starts);
+    for (let w = appended; w < n; w++) {
       const start = this.starts[w];
       const end = windowEnd(model.window, start);
       if (end + model.window.graceMs <= st.streamTime) continue; // this window has closed
@@ -317,7 +351,7 @@ export class Processor {
     }
     const model = this.models.get(label.model_id)!;
     const st = this.modelState(model);
-    st.lastEventWallMs = this.clock.now();
+    st.lastEventWallMs = this.batchWallMs === this.batchWallMs ? this.batchWallMs : this.clock.now();
     this.obs.eventConsumed(rec.topic, model.id);
     const value: Target = label.label === null ? null : (Object.values(label.label)[0] as number | string);
     const p = st.pending.get(label.event_id);

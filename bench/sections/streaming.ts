@@ -92,15 +92,21 @@ export function processOnly(bodies: Bodies, training: { key: string; value: Buff
   let windows = 0;
   const c0 = process.cpuUsage();
   const t0 = now();
+  // As the runner: batches (here of 1,024 events) stamped with one clock reading, outputs drained
+  // after each.
+  p.batchStarted();
   for (let i = 0; i < bodies.length; i++) {
     const part = bodies.modelOf[i] % PARTITIONS;
     p.processInference({ topic: topics.inference, partition: part, offset: String(offsets[part]++), key: null, value: bodies.body(i) });
     if ((i & 1023) === 0) {
+      p.batchEnded();
       const o = p.drain();
       windows += o.results.length;
       onOutputs?.(o);
+      p.batchStarted();
     }
   }
+  p.batchEnded();
   const ms = now() - t0;
   const cpu = cpuSeconds(c0);
   const o = p.drain();

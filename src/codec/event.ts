@@ -226,6 +226,8 @@ class Reader {
   /** Over the whole ArrayBuffer of `buf`; `viewBase` is where `buf` starts in it. */
   view: DataView | null = null;
   viewBase = 0;
+  /** The last long read by longIntoValue (or a multi-byte long()). */
+  longValue = NaN;
   constructor(buf?: Buffer, start = 0, end = 0) {
     if (buf) this.reset(buf, start, end);
   }
@@ -254,6 +256,28 @@ class Reader {
     return this.longSlow();
   }
   private longSlow(): number {
+    this.readLongValue();
+    return this.longValue;
+  }
+  /**
+   * A long that may take more than 31 bits (event times): decoded into `longValue` instead of
+   * returned. A double returned from a call that is not inlined is boxed, one heap number per
+   * event; a double field is written in place.
+   */
+  longIntoValue(): void {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const b = this.buf[pos];
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        this.longValue = (b >>> 1) ^ -(b & 1);
+        return;
+      }
+    }
+    this.readLongValue();
+  }
+  /** The varint long at `pos` into `longValue` (see long()). */
+  private readLongValue(): void {
     let n = 0;
     let mul = 1;
     let b: number;
@@ -285,12 +309,12 @@ class Reader {
       if (shift > 63) this.fail('varint longer than 10 bytes');
     } while (b & 0x80);
     // zig-zag: even -> n/2, odd -> -(n+1)/2
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+    this.longValue = n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
-  /** Zig-zag decoding of n (at most 28 bits), the varint ending before `next`. */
-  private zigzag(n: number, next: number): number {
+  /** Zig-zag decoding of n (at most 28 bits) into `longValue`, the varint ending before `next`. */
+  private zigzag(n: number, next: number): void {
     this.pos = next;
-    return (n >>> 1) ^ -(n & 1);
+    this.longValue = (n >>> 1) ^ -(n & 1);
   }
   /** Reads a string's length and checks it fits; the bytes start at `pos`. */
   private stringLength(): number {
@@ -564,7 +588,8 @@ export function decodeNative(kind: EventKind, buf: Buffer, start: number, view: 
   if (kind === 'training') view.datasetVersion = r.unionIndex(2) === 1 ? r.string() : null;
   const idStart = r.skipString();
   view.setEventIdBytes(buf, idStart, r.pos);
-  view.eventTime = r.long();
+  r.longIntoValue();
+  view.eventTime = r.longValue;
   readFeatures(r, view);
   readTarget(r, view);
   if (kind === 'inference') {

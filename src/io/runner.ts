@@ -400,17 +400,22 @@ export class Runner {
       const rec: InRecord = { topic: batch.topic, partition, offset: '', key: null, value: null, headers: undefined };
       let last: string | null = null;
       const messages = batch.messages;
-      for (let i = 0; i < messages.length; i++) {
-        // isStale() builds a string key per call: asked every 256 messages (only a seek makes a batch stale).
-        if (this.stopping || ((i & 255) === 0 && (!isRunning() || isStale()))) break;
-        const m = messages[i];
-        rec.offset = m.offset;
-        rec.key = m.key;
-        rec.value = m.value;
-        rec.headers = m.headers;
-        if (labels) this.processor.processLabel(rec);
-        else this.processor.processInference(rec);
-        last = m.offset;
+      this.processor.batchStarted();
+      try {
+        for (let i = 0; i < messages.length; i++) {
+          // isStale() builds a string key per call: asked every 256 messages (only a seek makes a batch stale).
+          if (this.stopping || ((i & 255) === 0 && (!isRunning() || isStale()))) break;
+          const m = messages[i];
+          rec.offset = m.offset;
+          rec.key = m.key;
+          rec.value = m.value;
+          rec.headers = m.headers;
+          if (labels) this.processor.processLabel(rec);
+          else this.processor.processInference(rec);
+          last = m.offset;
+        }
+      } finally {
+        this.processor.batchEnded();
       }
       if (last !== null) {
         resolveOffset(last);
