@@ -9,6 +9,9 @@
  *   --reps N       decode + process rounds (default 3); medians are reported
  *   --profile      profile the last processInference round (node:inspector) and print the hot spots
  *   --json         print one JSON object as the last line of stdout
+ *   --alloc        one more processInference round under V8's sampling heap profiler (objects
+ *                  collected since included): heap bytes allocated per event on the per-event
+ *                  path (processInference minus window closing), and per closed window
  *
  * Also prints a SHA-256 digest of every window result and alert, so that two versions of the code
  * can be checked to give the same results on this workload.
@@ -22,7 +25,7 @@ import { formatProfile, summarizeProfile } from './lib/profile.js';
 import { decodeRates, MODELS, perWindowFor, processOnly, TRAINING_ROWS } from './sections/streaming.js';
 
 function parseArgs(argv: string[]) {
-  const o = { events: 1_000_000, reps: 3, profile: false, json: false };
+  const o = { events: 1_000_000, reps: 3, profile: false, json: false, alloc: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -34,7 +37,8 @@ function parseArgs(argv: string[]) {
     else if (a === '--reps') o.reps = num();
     else if (a === '--profile') o.profile = true;
     else if (a === '--json') o.json = true;
-    else throw new Error(`unknown flag ${a}; flags: --events N --reps N --profile --json`);
+    else if (a === '--alloc') o.alloc = true;
+    else throw new Error(`unknown flag ${a}; flags: --events N --reps N --profile --json --alloc`);
   }
   return o;
 }
@@ -93,6 +97,19 @@ async function main() {
     procCpu.push(p.cpuEps);
     progress(`  round ${rep + 1}: decode ${Math.round(d).toLocaleString('en')} ev/s, processInference ${Math.round(p.eps).toLocaleString('en')} ev/s, ratio ${(p.eps / d).toFixed(3)}; per CPU second: decode ${Math.round(dr.cpuEps).toLocaleString('en')}, processInference ${Math.round(p.cpuEps).toLocaleString('en')}`);
   }
+  let alloc: { per_event_bytes: number; per_window_bytes: number; sampled_bytes: number } | null = null;
+  if (o.alloc) {
+    const session = new Session();
+    session.connect();
+    await post(session, 'HeapProfiler.enable');
+    await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    const p = processOnly(bodies, training, topics);
+    const { profile } = await post<{ profile: SamplingNode & { head?: SamplingNode } }>(session, 'HeapProfiler.stopSampling');
+    session.disconnect();
+    const a = allocationSplit((profile as unknown as { head: SamplingNode }).head);
+    alloc = { per_event_bytes: Math.round((a.perEvent / o.events) * 10) / 10, per_window_bytes: Math.round(a.closing / Math.max(1, p.windows)), sampled_bytes: a.total };
+    progress(`  allocation (sampled): ${alloc.per_event_bytes} B per event on the per-event path, ${alloc.per_window_bytes.toLocaleString('en')} B per closed window (evaluation, results, alerts)`);
+  }
   const out = {
     events: o.events,
     reps: o.reps,
@@ -105,9 +122,39 @@ async function main() {
     cpu_us_per_event: Math.round((1e6 / median(procCpu)) * 100) / 100,
     windows,
     results_digest: digest,
+    ...(alloc ? { allocation: alloc } : {}),
   };
   process.stdout.write(`decode alone ${out.decode_only_eps.toLocaleString('en')} ev/s; processInference alone ${out.process_inference_only_eps.toLocaleString('en')} ev/s (${out.us_per_event} µs/event); ratio ${out.ratio}; per CPU second: decode ${out.decode_only_cpu_eps.toLocaleString('en')}, processInference ${out.process_inference_only_cpu_eps.toLocaleString('en')} (${out.cpu_us_per_event} µs CPU/event); ${windows} windows; results digest ${digest}\n`);
   if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/**
+ * Splits a sampling heap profile: bytes allocated under Processor.processInference but outside
+ * closeDue (the per-event path: decoding, checks, assignment, appending), and under closeDue
+ * (closing windows: evaluation, results, alerts). The harness's own allocations (its records) are
+ * in neither.
+ */
+function allocationSplit(head: SamplingNode): { perEvent: number; closing: number; total: number } {
+  let perEvent = 0;
+  let closing = 0;
+  let total = 0;
+  const walk = (node: SamplingNode, inProcess: boolean, inClose: boolean): void => {
+    const name = node.callFrame.functionName;
+    const p = inProcess || name === 'processInference';
+    const c = inClose || (p && name === 'closeDue');
+    total += node.selfSize;
+    if (c) closing += node.selfSize;
+    else if (p) perEvent += node.selfSize;
+    for (const child of node.children) walk(child, p, c);
+  };
+  walk(head, false, false);
+  return { perEvent, closing, total };
 }
 
 main().catch((err) => {
