@@ -19,7 +19,7 @@ import type { DriftAlert } from '../../src/detect/alerts.js';
 import type { WindowResult } from '../../src/detect/evaluate.js';
 import { createKafka, createTopics } from '../../src/io/kafka.js';
 import { normal, rng } from '../processor/driver.js';
-import { httpStatus, kafkaClient, kafkaSh, readToEnd, sleep, startDriftline, waitFor, writeConfig, type Proc } from './support/driftline.js';
+import { freePort, httpStatus, kafkaClient, kafkaSh, readToEnd, sleep, startDriftline, waitAlive, waitFor, writeConfig, type Proc } from './support/driftline.js';
 
 const PORT = Number(process.env.DRIFTLINE_FAULTS_KAFKA_PORT ?? 28292);
 const BROKERS = [`127.0.0.1:${PORT}`];
@@ -31,7 +31,6 @@ const MODELS = ['alpha', 'beta'];
 const types = loadTypes();
 const suffix = randomUUID().slice(0, 8);
 const input = { inference: `faults.inference.${suffix}`, training: `faults.training.${suffix}` };
-let metricsPort = 42_000 + Math.floor(Math.random() * 2000);
 
 function config(run: string) {
   return {
@@ -48,13 +47,13 @@ function config(run: string) {
   };
 }
 
-function start(file: string): Proc & { port: number } {
-  const port = metricsPort++;
+async function start(file: string): Promise<Proc & { port: number }> {
+  const port = await freePort();
   return Object.assign(startDriftline(file, { DRIFTLINE_METRICS_PORT: String(port), DRIFTLINE_MAX_BYTES_PER_PARTITION: '16384' }), { port });
 }
 
 async function ready(p: Proc & { port: number }, timeoutMs = 90_000) {
-  await waitFor(`driftline (metrics port ${p.port}) to be ready`, async () => (await httpStatus(p.port, '/readyz')) === 200, timeoutMs);
+  await waitAlive(p, `driftline (metrics port ${p.port}) to be ready`, async () => (await httpStatus(p.port, '/readyz')) === 200, timeoutMs);
 }
 
 async function results(run: string) {
@@ -139,7 +138,7 @@ describe('faults: SIGKILL, broker restart and rebalance lose and double nothing'
 
   it('run 2 (5 SIGKILLs, a broker restart, a rebalance) publishes exactly the results and alerts of run 1', async () => {
     // Run 1: uninterrupted.
-    const p1 = start(file1);
+    const p1 = await start(file1);
     procs.push(p1);
     await untilComplete("r1", 90_000);
     p1.child.kill('SIGTERM');
@@ -151,7 +150,7 @@ describe('faults: SIGKILL, broker restart and rebalance lose and double nothing'
     // Run 2: kills at random points, a broker restart, a rebalance.
     const r = Math.random;
     const log: string[] = [];
-    let p = start(file2);
+    let p = await start(file2);
     procs.push(p);
     for (let k = 1; k <= 5; k++) {
       await ready(p);
@@ -165,7 +164,7 @@ describe('faults: SIGKILL, broker restart and rebalance lose and double nothing'
         expect(await kafkaSh(PORT, 'restart')).toBe(0);
         log.push(`broker restarted while no instance ran (${Date.now() - t} ms)`);
       }
-      p = start(file2);
+      p = await start(file2);
       procs.push(p);
     }
     await ready(p);
@@ -175,7 +174,7 @@ describe('faults: SIGKILL, broker restart and rebalance lose and double nothing'
     log.push(`broker restarted under a running instance (${Date.now() - t} ms)`);
     await ready(p, 120_000);
     // Rebalance: a second instance joins the group, then the first one stops.
-    const q = start(file2);
+    const q = await start(file2);
     procs.push(q);
     await ready(q);
     await waitFor('the rebalance to hand partitions to the second instance', () => q.log.some((l) => /assigned partitions \d/.test(l)), 60_000);

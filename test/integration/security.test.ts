@@ -17,7 +17,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
@@ -25,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../src/codec/event.js';
 import { loadTypes } from '../../src/codec/schemas.js';
 import type { WindowResult } from '../../src/detect/evaluate.js';
-import { httpStatus, kafkaSh, REPO, sleep, startDriftline, waitFor, writeConfig, type Proc } from './support/driftline.js';
+import { freePort, httpStatus, kafkaSh, REPO, sleep, startDriftline, waitAlive, waitFor, writeConfig, type Proc } from './support/driftline.js';
 
 const PORT = Number(process.env.DRIFTLINE_SECURITY_KAFKA_PORT ?? 61092);
 const SASL_BROKERS = [`127.0.0.1:${PORT + 2}`];
@@ -81,28 +80,6 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
       childOutput.push({ what: `driftline ${args.join(' ')}`, lines: out.split('\n') });
       resolve({ code, out });
     });
-  });
-}
-
-/** A port nobody listens on right now (other test runs share the machine). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Waits for cond, failing at once (with the log tail) when the process exits. */
-async function waitAlive(p: Proc, what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  await waitFor(what, async () => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`driftline run exited (${p.child.exitCode ?? p.child.signalCode}) while waiting for ${what}`);
-    return cond();
-  }, timeoutMs).catch((err) => {
-    throw new Error(`${(err as Error).message}\n${p.log.slice(-15).join('\n')}`);
   });
 }
 

@@ -15,14 +15,13 @@ import { loadTypes } from '../../src/codec/schemas.js';
 import type { WindowResult } from '../../src/detect/evaluate.js';
 import { createKafka, createTopics } from '../../src/io/kafka.js';
 import { normal, rng } from '../processor/driver.js';
-import { httpStatus, kafkaClient, kafkaSh, readToEnd, sleep, startDriftline, waitFor, writeConfig, type Proc } from './support/driftline.js';
+import { freePort, httpStatus, kafkaClient, kafkaSh, readToEnd, sleep, startDriftline, waitAlive, waitFor, writeConfig, type Proc } from './support/driftline.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 2, 2);
 const WINDOWS = 8;
 const PER_WINDOW = 1500;
 const types = loadTypes();
-let metricsPort = 44_000 + Math.floor(Math.random() * 2000);
 const procs: Proc[] = [];
 
 function config(brokers: string[], suffix: string) {
@@ -52,8 +51,8 @@ async function setup(brokers: string[], suffix: string) {
   return c;
 }
 
-function start(file: string, extra: Record<string, string> = {}) {
-  const port = metricsPort++;
+async function start(file: string, extra: Record<string, string> = {}) {
+  const port = await freePort();
   const p = Object.assign(startDriftline(file, { DRIFTLINE_METRICS_PORT: String(port), ...extra }), { port });
   procs.push(p);
   return p;
@@ -82,8 +81,8 @@ describe('driftline run: graceful shutdown', () => {
     const timings: string[] = [];
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGTERM'] as const) {
       // Small fetches so that the signal arrives mid-stream.
-      const p = start(file, { DRIFTLINE_MAX_BYTES_PER_PARTITION: '8192' });
-      await waitFor('readiness', async () => (await httpStatus(p.port, '/readyz')) === 200, 90_000);
+      const p = await start(file, { DRIFTLINE_MAX_BYTES_PER_PARTITION: '8192' });
+      await waitAlive(p, 'readiness', async () => (await httpStatus(p.port, '/readyz')) === 200, 90_000);
       await sleep(1000);
       const t = Date.now();
       p.child.kill(signal);
@@ -94,8 +93,8 @@ describe('driftline run: graceful shutdown', () => {
       expect(ms).toBeLessThan(15_000);
       expect(p.log.some((l) => l.includes('stopped cleanly'))).toBe(true);
     }
-    const last = start(file);
-    await waitFor('readiness', async () => (await httpStatus(last.port, '/readyz')) === 200, 90_000);
+    const last = await start(file);
+    await waitAlive(last, 'readiness', async () => (await httpStatus(last.port, '/readyz')) === 200, 90_000);
     await waitFor(`${WINDOWS} results`, async () => (await windowResults(brokers, c.topics.results)).size >= WINDOWS, 120_000, 2000);
     last.child.kill('SIGTERM');
     const exit = await last.exited;
@@ -117,7 +116,7 @@ describe('driftline run: broker down at start', () => {
     const brokers = [`127.0.0.1:${PORT}`];
     await kafkaSh(PORT, 'stop');
     const suffix = randomUUID().slice(0, 8);
-    const p = start(writeConfig(config(brokers, suffix)));
+    const p = await start(writeConfig(config(brokers, suffix)));
     await waitFor('the metrics endpoint', async () => (await httpStatus(p.port, '/healthz')) === 200, 60_000);
     for (let i = 0; i < 5; i++) {
       expect(await httpStatus(p.port, '/readyz')).toBe(503);

@@ -15,7 +15,7 @@ import { createKafka, createTopics } from '../../src/io/kafka.js';
 import { WorkerPool } from '../../src/io/workers.js';
 import pino from 'pino';
 import { normal, rng } from '../processor/driver.js';
-import { httpStatus, kafkaClient, metric, readToEnd, waitFor, writeConfig, startDriftline, type Proc } from './support/driftline.js';
+import { freePort, httpStatus, kafkaClient, metric, readToEnd, waitFor, writeConfig, startDriftline, type Proc } from './support/driftline.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 4, 4);
@@ -65,7 +65,7 @@ describe('driftline run with two worker threads', () => {
     for (let i = 0; i < inference.length; i += 2000) await producer.send({ topic: config.topics.inference, acks: -1, messages: inference.slice(i, i + 2000) });
     await producer.disconnect();
 
-    const port = 28_500 + Math.floor(Math.random() * 400);
+    const port = await freePort();
     proc = startDriftline(writeConfig(raw), { DRIFTLINE_METRICS_PORT: String(port) });
     const p = proc;
     await waitFor('/readyz 200 from both workers', async () => (await httpStatus(port, '/readyz')) === 200, 90_000);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -82,6 +83,31 @@ export async function waitFor(what: string, cond: () => Promise<boolean> | boole
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
+}
+
+/**
+ * A port nobody listens on right now, from the system (a fixed or random pick in 40000-45000 can
+ * be the local port of one of the many Kafka connections: those come from the same range).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** waitFor, failing at once (with the log tail) when the process exits before cond holds. */
+export async function waitAlive(p: Proc, what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  await waitFor(what, async () => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`driftline run exited (${p.child.exitCode ?? p.child.signalCode}) while waiting for ${what}`);
+    return cond();
+  }, timeoutMs).catch((err) => {
+    throw new Error(`${(err as Error).message}\n${p.log.slice(-15).join('\n')}`);
+  });
 }
 
 /** A metric's value summed over the series whose labels contain `labels`. */
