@@ -275,9 +275,7 @@ export class Processor {
       // arguments, which would box them, one heap number each, per event).
       n = 1;
       this.starts[0] = last.start;
-      const m = last.minOffset.get(rec.partition);
-      if (m === undefined || offset < m) last.minOffset.set(rec.partition, offset);
-      this.append(lookup, last);
+      this.appendTo(lookup, last, rec.partition, offset);
       appended = 1;
     } else n = assignWindows(model.window, t, this.starts);
     for (let w = appended; w < n; w++) {
@@ -285,9 +283,7 @@ export class Processor {
       const end = windowEnd(model.window, start);
       if (end + model.window.graceMs <= st.streamTime) continue; // this window has closed
       const win = this.openWindow(st, v.modelVersion, start, end);
-      const m = win.minOffset.get(rec.partition);
-      if (m === undefined || offset < m) win.minOffset.set(rec.partition, offset);
-      this.append(lookup, win);
+      this.appendTo(lookup, win, rec.partition, offset);
       appended++;
     }
     if (appended === 0) {
@@ -629,6 +625,13 @@ export class Processor {
     }
     st.lastWindow = w;
     return w;
+  }
+
+  /** Appends the current event to a window, noting the oldest offset the window holds per partition. */
+  private appendTo(lookup: ModelLookup, win: OpenWindow, partition: number, offset: number): void {
+    const m = win.minOffset.get(partition);
+    if (m === undefined || offset < m) win.minOffset.set(partition, offset);
+    this.append(lookup, win);
   }
 
   private append(lookup: ModelLookup, win: OpenWindow): void {
