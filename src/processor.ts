@@ -245,6 +245,15 @@ export class Processor {
     this.batchWallMs = NaN;
   }
 
+  /**
+   * Notes that the model got an event now: the batch's clock reading within a batch, else the
+   * clock's. Written into the field, not returned: a clock call per event would allocate a heap
+   * number per event for its result.
+   */
+  private stampWallClock(st: ModelState): void {
+    st.lastEventWallMs = this.batchWallMs === this.batchWallMs ? this.batchWallMs : this.clock.now();
+  }
+
   /** An InferenceEvent: appended to its open windows; may close windows and emit results. */
   processInference(rec: InRecord): void {
     const offset = Number(rec.offset);
@@ -262,9 +271,7 @@ export class Processor {
     const v = this.view;
     const st = this.modelState(model);
     st.partitions.add(rec.partition);
-    // Within a batch (batchStarted) the batch's clock reading: a clock call per event would
-    // allocate a heap number per event for its result.
-    st.lastEventWallMs = this.batchWallMs === this.batchWallMs ? this.batchWallMs : this.clock.now();
+    this.stampWallClock(st);
     const t = v.eventTime;
     const last = st.lastWindow;
     let n: number;
@@ -347,7 +354,7 @@ export class Processor {
     }
     const model = this.models.get(label.model_id)!;
     const st = this.modelState(model);
-    st.lastEventWallMs = this.batchWallMs === this.batchWallMs ? this.batchWallMs : this.clock.now();
+    this.stampWallClock(st);
     this.obs.eventConsumed(rec.topic, model.id);
     const value: Target = label.label === null ? null : (Object.values(label.label)[0] as number | string);
     const p = st.pending.get(label.event_id);

@@ -256,28 +256,16 @@ class Reader {
     return this.longSlow();
   }
   private longSlow(): number {
-    this.readLongValue();
+    this.longIntoValue();
     return this.longValue;
   }
   /**
-   * A long that may take more than 31 bits (event times): decoded into `longValue` instead of
-   * returned. A double returned from a call that is not inlined is boxed, one heap number per
-   * event; a double field is written in place.
+   * The varint long at `pos` decoded into `longValue` instead of returned, for longs that may take
+   * more than 31 bits (event times): a double returned from a call that is not inlined is boxed,
+   * one heap number per event; a double field is written in place. A one-byte varint takes the
+   * general loop below (long() has the fast path for those; event times take six bytes).
    */
   longIntoValue(): void {
-    const pos = this.pos;
-    if (pos < this.end) {
-      const b = this.buf[pos];
-      if (b < 0x80) {
-        this.pos = pos + 1;
-        this.longValue = (b >>> 1) ^ -(b & 1);
-        return;
-      }
-    }
-    this.readLongValue();
-  }
-  /** The varint long at `pos` into `longValue` (see long()). */
-  private readLongValue(): void {
     let n = 0;
     let mul = 1;
     let b: number;

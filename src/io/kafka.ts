@@ -10,8 +10,6 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { patchKafkajsRequestQueue } from './kafkajs-patch.js';
 
-let patchWarned = false;
-
 function readSecret(path: string, env: string | undefined, file: string | undefined): string {
   if (env) {
     const v = process.env[env];
@@ -73,11 +71,7 @@ export function kafkaClientConfig(config: Config, log?: Logger): KafkaConfig {
 
 export function createKafka(config: Config, log?: Logger): Kafka {
   // kafkajs 2.2.x wakes the event loop every millisecond per connection (see kafkajs-patch.ts).
-  const patch = patchKafkajsRequestQueue();
-  if (!patch.applied && !patchWarned) {
-    patchWarned = true;
-    log?.warn({ reason: patch.reason }, `kafkajs' request-queue timer fix is not applied (${patch.reason}); each Kafka connection may cost idle CPU`);
-  }
+  patchKafkajsRequestQueue(log && ((reason) => log.warn({ reason }, `kafkajs' request-queue timer fix is not applied (${reason}); each Kafka connection may cost idle CPU`)));
   return new Kafka(kafkaClientConfig(config, log));
 }
 

@@ -15,7 +15,8 @@
  * nothing pending no timer is needed, because push() sends at once when it can and schedules a
  * check itself when it cannot. Applied once per process (each worker thread loads its own copy of
  * kafkajs, so each applies it), before any client connects. If kafkajs changes the shape this
- * relies on, the patch is not applied and a reason is returned, for the caller to log.
+ * relies on, the patch is not applied and the reason goes, once, to the first caller that asks
+ * to hear it (createKafka logs it as a warning).
  */
 import { createRequire } from 'node:module';
 
@@ -31,18 +32,31 @@ interface RequestQueueLike {
 }
 
 let outcome: { applied: boolean; reason?: string } | null = null;
+/** Whether a caller was told that the fix is not applied (once per process is enough). */
+let reported = false;
 
-/** Applies the fix (once); tells whether it is in place, or why not. */
-export function patchKafkajsRequestQueue(): { applied: boolean; reason?: string } {
-  if (outcome) return outcome;
+/**
+ * Applies the fix (once); tells whether it is in place, or why not. `onSkipped` hears the reason
+ * when it is not, the first time a caller passes one.
+ */
+export function patchKafkajsRequestQueue(onSkipped?: (reason: string) => void): { applied: boolean; reason?: string } {
+  const o = (outcome ??= applyPatch());
+  if (!o.applied && onSkipped && !reported) {
+    reported = true;
+    onSkipped(o.reason!);
+  }
+  return o;
+}
+
+function applyPatch(): { applied: boolean; reason?: string } {
   try {
     const require = createRequire(import.meta.url);
     const version = (require('kafkajs/package.json') as { version: string }).version;
-    if (!/^2\.2\./.test(version)) return (outcome = { applied: false, reason: `kafkajs ${version} is not 2.2.x, for which the fix was written` });
+    if (!/^2\.2\./.test(version)) return { applied: false, reason: `kafkajs ${version} is not 2.2.x, for which the fix was written` };
     const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueueLike };
     const proto = RequestQueue?.prototype;
     if (typeof proto?.scheduleCheckPendingRequests !== 'function' || typeof proto.checkPendingRequests !== 'function') {
-      return (outcome = { applied: false, reason: `kafkajs ${version} has no RequestQueue.scheduleCheckPendingRequests` });
+      return { applied: false, reason: `kafkajs ${version} has no RequestQueue.scheduleCheckPendingRequests` };
     }
     proto.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueLike): void {
       if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
@@ -52,8 +66,8 @@ export function patchKafkajsRequestQueue(): { applied: boolean; reason?: string 
         this.checkPendingRequests();
       }, throttledMs > 0 ? throttledMs : CHECK_PENDING_INTERVAL_MS);
     };
-    return (outcome = { applied: true });
+    return { applied: true };
   } catch (err) {
-    return (outcome = { applied: false, reason: `cannot load kafkajs' request queue: ${(err as Error).message}` });
+    return { applied: false, reason: `cannot load kafkajs' request queue: ${(err as Error).message}` };
   }
 }
