@@ -4,7 +4,11 @@
  * fresh group, in a clean process just as `driftline run` gets one. Plain JavaScript so that it
  * starts with nothing loaded but kafkajs.
  *
- *   node bench/lib/bare-consumer.mjs <broker host:port> <topic> <expected messages> <timeout ms>
+ *   node bench/lib/bare-consumer.mjs <broker host:port> <topic> <expected messages> <timeout ms> [--record-fix]
+ *
+ * With --record-fix it first applies driftline's kafkajs record decoder fix
+ * (src/io/kafkajs-records.ts, through bin/load.js): the same consumer with the Kafka reading
+ * driftline has, to tell driftline's own cost apart from what it saves on kafkajs.
  *
  * Prints `progress <count>` lines to stdout every 200,000 messages, then one JSON line:
  * {"eps", "ms", "startupMs", "cpuUsPerEvent"}: the rate from the first batch to the last message,
@@ -12,7 +16,19 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 
-const [broker, topic, expectedText, timeoutText] = process.argv.slice(2);
+const [broker, topic, expectedText, timeoutText, mode] = process.argv.slice(2);
+if (mode === '--record-fix') {
+  const { importSrc } = await import('../../bin/load.js');
+  const { patchKafkajsRecordDecoder } = await importSrc('io/kafkajs-patch');
+  const fix = patchKafkajsRecordDecoder();
+  if (!fix.applied) {
+    process.stderr.write(`the record decoder fix is not applied: ${fix.reason}\n`);
+    process.exit(1);
+  }
+} else if (mode !== undefined) {
+  process.stderr.write(`unknown option ${mode}; the only one is --record-fix\n`);
+  process.exit(2);
+}
 const expected = Number(expectedText);
 const timeoutMs = Number(timeoutText ?? 600_000);
 if (!broker || !topic || !Number.isInteger(expected) || expected <= 0) {

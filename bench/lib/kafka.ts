@@ -98,8 +98,9 @@ export async function produceMessages(k: Kafka, topic: string, messages: { key: 
  * times slower than in a clean process, which flattered driftline's ratio.) Rate is measured from
  * the first batch to the last message; CPU is the child's, all threads, over the same span.
  */
-export async function bareConsume(brokers: string, topic: string, expected: number, timeoutMs = 600_000): Promise<{ eps: number; ms: number; startupMs: number; cpuUsPerEvent: number }> {
-  const child = spawn(process.execPath, [BARE_CONSUMER, brokers, topic, String(expected), String(timeoutMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function bareConsume(brokers: string, topic: string, expected: number, opts: { timeoutMs?: number; recordFix?: boolean } = {}): Promise<{ eps: number; ms: number; startupMs: number; cpuUsPerEvent: number }> {
+  const args = [BARE_CONSUMER, brokers, topic, String(expected), String(opts.timeoutMs ?? 600_000), ...(opts.recordFix ? ['--record-fix'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let last = '';
   let pending = '';

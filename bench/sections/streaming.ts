@@ -40,6 +40,15 @@ export interface StreamingResult {
   driftline_runs_eps: number[];
   /** Per round, driftline / the mean of the bare runs before and after it; ratio is their median. */
   round_ratios: number[];
+  /**
+   * The bare consumer with driftline's kafkajs record decoder fix (src/io/kafkajs-records.ts), two
+   * runs around the 1-worker run, their mean; and driftline_eps / that. The contract's ratio is
+   * against plain kafkajs; this one tells driftline's own cost apart from what the fix saves.
+   */
+  bare_with_record_fix_eps: number | null;
+  bare_with_record_fix_runs_eps: number[];
+  ratio_to_bare_with_record_fix: number | null;
+  cpu_us_per_event_bare_with_record_fix: number | null;
   profile: string | null;
   notes: string[];
 }
@@ -248,12 +257,22 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     roundRatios.push(d.eps / around);
     progress(`  round ${r + 1}: ratio ${(d.eps / around).toFixed(3)} (driftline / mean of the bare runs before and after)`);
   }
+  const fixedRuns: Awaited<ReturnType<typeof bareConsume>>[] = [];
+  const fixedRun = async (label: string) => {
+    progress(`streaming: bare kafkajs consumer with driftline's record decoder fix, ${label}`);
+    const b = await bareConsume(brokers, topics.inference, n, { recordFix: true });
+    progress(`  bare with the fix: ${Math.round(b.eps).toLocaleString('en')} ev/s, ${b.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
+    fixedRuns.push(b);
+  };
+  await fixedRun('run 1 of 2');
   let dl1: ChildRun | null = null;
   if (opts.workers > 1) {
     progress('streaming: driftline run, processor.workers 1 (one thread, as the bare consumer)');
     dl1 = await runDriftline(brokers, topics, n, { workers: 1 });
     progress(`  driftline, 1 worker: ${Math.round(dl1.eps).toLocaleString('en')} ev/s, ${dl1.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
   }
+  await fixedRun('run 2 of 2');
+  const fixedEps = (fixedRuns[0].eps + fixedRuns[1].eps) / 2;
   const bare = { eps: median(bareRuns.map((b) => b.eps)), startupMs: median(bareRuns.map((b) => b.startupMs)), cpuUsPerEvent: median(bareRuns.map((b) => b.cpuUsPerEvent)) };
   const dl = { eps: median(dlRuns.map((d) => d.eps)), startupMs: median(dlRuns.map((d) => d.startupMs)), cpuUsPerEvent: dlRuns.every((d) => d.cpuUsPerEvent !== null) ? median(dlRuns.map((d) => d.cpuUsPerEvent!)) : null };
   const one = dl1 ?? dlRuns[0];
@@ -286,6 +305,10 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     bare_runs_eps: bareRuns.map((b) => Math.round(b.eps)),
     driftline_runs_eps: dlRuns.map((d) => Math.round(d.eps)),
     round_ratios: roundRatios.map((x) => Math.round(x * 1000) / 1000),
+    bare_with_record_fix_eps: Math.round(fixedEps),
+    bare_with_record_fix_runs_eps: fixedRuns.map((b) => Math.round(b.eps)),
+    ratio_to_bare_with_record_fix: dl.eps / fixedEps,
+    cpu_us_per_event_bare_with_record_fix: (fixedRuns[0].cpuUsPerEvent + fixedRuns[1].cpuUsPerEvent) / 2,
     profile,
     notes,
   };
