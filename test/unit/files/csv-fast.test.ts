@@ -77,6 +77,15 @@ describe('scanDecimalBytes', () => {
       expect(x, t).toBe(Number(t));
     }
   });
+  it('reads a number that ends the buffer (no byte after it), odd and even digit counts', () => {
+    const out = new Float64Array(1);
+    for (const t of ['7', '42', '123', '1234', '-9', '0.5', '0.25', '3.141', '-12.3456', '1234567.1234567', '5.', '12345678901234567', '1e5', '.5']) {
+      const x = scanDecimal(t, 0, t.length);
+      const j = scanDecimalBytes(Buffer.from(t, 'latin1'), 0, out, 0);
+      expect(j, t).toBe(t.length);
+      expect(Object.is(out[0], x), t).toBe(true);
+    }
+  });
   it('scans bytes as scanDecimal scans text: same value, same end', () => {
     const piece = fc.constantFrom('0', '1', '5', '9', '.', '-', '+', 'e', 'E', ' ', 'x', ',', '\r', '12345678901234567');
     const out = new Float64Array(2);
