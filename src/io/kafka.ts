@@ -73,7 +73,7 @@ export function createKafka(config: Config, log?: Logger): Kafka {
   // kafkajs 2.2.x wakes the event loop every millisecond per connection (see kafkajs-patch.ts).
   patchKafkajsRequestQueue(log && ((reason) => log.warn({ reason }, `kafkajs' request-queue timer fix is not applied (${reason}); each Kafka connection may cost idle CPU`)));
   // kafkajs 2.2.x spends about half of a consumer's CPU on BigInt offsets (see kafkajs-records.ts).
-  patchKafkajsRecordDecoder(log && ((reason) => log.warn({ reason }, `kafkajs' faster record decoder is not applied (${reason}); consuming costs more CPU`)));
+  patchKafkajsRecordDecoder(log && ((reason) => log.warn({ reason }, `kafkajs' faster record decoder is not applied, so consuming costs more CPU: ${reason}`)));
   return new Kafka(kafkaClientConfig(config, log));
 }
 
