@@ -32,7 +32,7 @@ if (mode === '--record-fix') {
 const expected = Number(expectedText);
 const timeoutMs = Number(timeoutText ?? 600_000);
 if (!broker || !topic || !Number.isInteger(expected) || expected <= 0) {
-  process.stderr.write('usage: node bench/lib/bare-consumer.mjs <broker host:port> <topic> <expected messages> [timeout ms]\n');
+  process.stderr.write('usage: node bench/lib/bare-consumer.mjs <broker host:port> <topic> <expected messages> [timeout ms] [--record-fix]\n');
   process.exit(2);
 }
 

@@ -240,11 +240,14 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
   const bareRuns: Awaited<ReturnType<typeof bareConsume>>[] = [];
   const dlRuns: ChildRun[] = [];
   const roundRatios: number[] = [];
-  const bareRun = async (label: string) => {
-    progress(`streaming: bare kafkajs consumer (child process, eachBatch, counting only), ${label}`);
-    const b = await bareConsume(brokers, topics.inference, n);
-    progress(`  bare: ${Math.round(b.eps).toLocaleString('en')} ev/s, ${b.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
-    bareRuns.push(b);
+  const fixedRuns: Awaited<ReturnType<typeof bareConsume>>[] = [];
+  /** One run of the bare consumer, plain or with driftline's record decoder fix, kept in its list. */
+  const bareRun = async (label: string, recordFix = false) => {
+    const what = recordFix ? "with driftline's record decoder fix" : '(child process, eachBatch, counting only)';
+    progress(`streaming: bare kafkajs consumer ${what}, ${label}`);
+    const b = await bareConsume(brokers, topics.inference, n, { recordFix });
+    progress(`  bare${recordFix ? ' with the fix' : ''}: ${Math.round(b.eps).toLocaleString('en')} ev/s, ${b.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
+    (recordFix ? fixedRuns : bareRuns).push(b);
   };
   await bareRun(`run 1 of ${reps + 1}`);
   for (let r = 0; r < reps; r++) {
@@ -257,21 +260,14 @@ export async function streaming(brokers: string, n: number, opts: { profile: boo
     roundRatios.push(d.eps / around);
     progress(`  round ${r + 1}: ratio ${(d.eps / around).toFixed(3)} (driftline / mean of the bare runs before and after)`);
   }
-  const fixedRuns: Awaited<ReturnType<typeof bareConsume>>[] = [];
-  const fixedRun = async (label: string) => {
-    progress(`streaming: bare kafkajs consumer with driftline's record decoder fix, ${label}`);
-    const b = await bareConsume(brokers, topics.inference, n, { recordFix: true });
-    progress(`  bare with the fix: ${Math.round(b.eps).toLocaleString('en')} ev/s, ${b.cpuUsPerEvent.toFixed(2)} µs CPU per event`);
-    fixedRuns.push(b);
-  };
-  await fixedRun('run 1 of 2');
+  await bareRun('run 1 of 2', true);
   let dl1: ChildRun | null = null;
   if (opts.workers > 1) {
     progress('streaming: driftline run, processor.workers 1 (one thread, as the bare consumer)');
     dl1 = await runDriftline(brokers, topics, n, { workers: 1 });
     progress(`  driftline, 1 worker: ${Math.round(dl1.eps).toLocaleString('en')} ev/s, ${dl1.cpuUsPerEvent?.toFixed(2)} µs CPU per event`);
   }
-  await fixedRun('run 2 of 2');
+  await bareRun('run 2 of 2', true);
   const fixedEps = (fixedRuns[0].eps + fixedRuns[1].eps) / 2;
   const bare = { eps: median(bareRuns.map((b) => b.eps)), startupMs: median(bareRuns.map((b) => b.startupMs)), cpuUsPerEvent: median(bareRuns.map((b) => b.cpuUsPerEvent)) };
   const dl = { eps: median(dlRuns.map((d) => d.eps)), startupMs: median(dlRuns.map((d) => d.startupMs)), cpuUsPerEvent: dlRuns.every((d) => d.cpuUsPerEvent !== null) ? median(dlRuns.map((d) => d.cpuUsPerEvent!)) : null };

@@ -62,11 +62,10 @@ function once(apply: () => FixOutcome): (onSkipped?: (reason: string) => void) =
   };
 }
 
-/** kafkajs' version, or why it cannot be told; the fixes were written for 2.2.x. */
-function kafkajsVersion(require: NodeJS.Require): FixOutcome & { version?: string } {
+/** The installed kafkajs' version, and the outcome when the fixes (written for 2.2.x) do not apply to it. */
+function kafkajsVersion(require: NodeJS.Require): { version: string; unsupported: FixOutcome | null } {
   const version = (require('kafkajs/package.json') as { version: string }).version;
-  if (!/^2\.2\./.test(version)) return { applied: false, reason: `kafkajs ${version} is not 2.2.x, for which the fix was written` };
-  return { applied: true, version };
+  return { version, unsupported: /^2\.2\./.test(version) ? null : { applied: false, reason: `kafkajs ${version} is not 2.2.x, for which the fix was written` } };
 }
 
 /** The request-queue timer fix (see the top of this file). */
@@ -78,9 +77,8 @@ export const patchKafkajsRecordDecoder = once(applyRecordDecoderFix);
 function applyRequestQueueFix(): FixOutcome {
   try {
     const require = createRequire(import.meta.url);
-    const v = kafkajsVersion(require);
-    if (!v.applied) return v;
-    const version = v.version!;
+    const { version, unsupported } = kafkajsVersion(require);
+    if (unsupported) return unsupported;
     const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueueLike };
     const proto = RequestQueue?.prototype;
     if (typeof proto?.scheduleCheckPendingRequests !== 'function' || typeof proto.checkPendingRequests !== 'function') {
@@ -106,14 +104,15 @@ const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js';
 function applyRecordDecoderFix(): FixOutcome {
   try {
     const require = createRequire(import.meta.url);
-    const v = kafkajsVersion(require);
-    if (!v.applied) return v;
+    const { version, unsupported } = kafkajsVersion(require);
+    if (unsupported) return unsupported;
     if (require.cache[require.resolve(RECORD_BATCH_DECODER)]) {
       return { applied: false, reason: "kafkajs' record-batch decoder was loaded before the fix (a client fetched before the first createKafka)" };
     }
-    const general = require(RECORD_DECODER) as unknown;
-    const cached = require.cache[require.resolve(RECORD_DECODER)];
-    if (typeof general !== 'function' || !cached) return { applied: false, reason: `kafkajs ${v.version} has no record decoder function at ${RECORD_DECODER}` };
+    const path = require.resolve(RECORD_DECODER);
+    const general = require(path) as unknown;
+    const cached = require.cache[path];
+    if (typeof general !== 'function' || !cached) return { applied: false, reason: `kafkajs ${version} has no record decoder function at ${RECORD_DECODER}` };
     cached.exports = makeRecordDecoder(general as KafkajsRecordDecoder);
     return { applied: true };
   } catch (err) {

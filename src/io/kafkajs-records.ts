@@ -40,6 +40,36 @@ export type KafkajsRecordDecoder = (decoder: KafkajsDecoder, batchContext?: Kafk
 const LOG_APPEND_TIME = 1;
 
 /**
+ * The varint of at most 4 bytes at `pos` (not past `end`), packed into one small integer so that
+ * no object is made: its unsigned value (28 bits) times 4, plus its byte count minus 1; or -1 for a
+ * longer varint or one that runs past `end`. unpack() gives the value, skip() the byte count.
+ */
+function varintAt(buf: Buffer, pos: number, end: number): number {
+  if (pos >= end) return -1;
+  // (a byte read past the end of `buf` is undefined: not below 0x80, so the varint goes on to -1)
+  let b = buf[pos];
+  let v = b & 0x7f;
+  if (b < 0x80) return v * 4;
+  b = buf[pos + 1];
+  v |= (b & 0x7f) << 7;
+  if (b < 0x80) return v * 4 + 1;
+  b = buf[pos + 2];
+  v |= (b & 0x7f) << 14;
+  if (b < 0x80) return v * 4 + 2;
+  b = buf[pos + 3];
+  v |= (b & 0x7f) << 21;
+  if (b < 0x80) return v * 4 + 3;
+  return -1;
+}
+/** The zig-zag (signed) value of a varintAt result. */
+const unpack = (packed: number): number => {
+  const v = packed >>> 2;
+  return (v >>> 1) ^ -(v & 1);
+};
+/** The byte count of a varintAt result. */
+const skip = (packed: number): number => (packed & 3) + 1;
+
+/**
  * A record decoder with the fast path above; `general` is kafkajs' own record decoder, used for
  * every record the fast path does not take. Each decoder made keeps the numbers of the last batch
  * it saw (one per kafkajs copy: each worker thread loads its own).
@@ -66,50 +96,24 @@ export function makeRecordDecoder(general: KafkajsRecordDecoder): KafkajsRecordD
     const buf = decoder.buffer;
     const start = decoder.offset;
     const end = buf.length;
-    // attributes, timestamp delta, offset delta, key length, value length, header count: at least 6 bytes
-    if (!contextUsable || start + 6 > end) return general(decoder, context);
-    let pos = start;
-    const attributes = (buf[pos++] << 24) >> 24;
-    // Four zig-zag varints of at most 4 bytes each, the key and value lengths followed by their
-    // bytes; `pos < end` holds before each varint's first byte (checked after each step), and a
-    // varint's later bytes read past `end` as undefined, which ends it (undefined & 0x80 is 0)
-    // with a value the bounds checks below then refuse.
-    let b = buf[pos++];
-    let v = b & 0x7f;
-    if (b & 0x80) {
-      b = buf[pos++]; v |= (b & 0x7f) << 7;
-      if (b & 0x80) {
-        b = buf[pos++]; v |= (b & 0x7f) << 14;
-        if (b & 0x80) { b = buf[pos++]; v |= (b & 0x7f) << 21; if (b & 0x80) return general(decoder, context); }
-      }
-    }
-    const timestampDelta = (v >>> 1) ^ -(v & 1);
-    if (pos >= end) return general(decoder, context);
-    b = buf[pos++];
-    v = b & 0x7f;
-    if (b & 0x80) {
-      b = buf[pos++]; v |= (b & 0x7f) << 7;
-      if (b & 0x80) {
-        b = buf[pos++]; v |= (b & 0x7f) << 14;
-        if (b & 0x80) { b = buf[pos++]; v |= (b & 0x7f) << 21; if (b & 0x80) return general(decoder, context); }
-      }
-    }
-    const offsetDelta = (v >>> 1) ^ -(v & 1);
+    if (!contextUsable || start >= end) return general(decoder, context);
+    const attributes = (buf[start] << 24) >> 24;
+    let pos = start + 1;
+    const t = varintAt(buf, pos, end);
+    if (t < 0) return general(decoder, context);
+    pos += skip(t);
+    const o = varintAt(buf, pos, end);
+    if (o < 0) return general(decoder, context);
+    pos += skip(o);
+    // the key, then the value: a length (-1 for null), then its bytes
     let key: Buffer | null = null;
     let value: Buffer | null = null;
     for (let field = 0; field < 2; field++) {
-      if (pos >= end) return general(decoder, context);
-      b = buf[pos++];
-      v = b & 0x7f;
-      if (b & 0x80) {
-        b = buf[pos++]; v |= (b & 0x7f) << 7;
-        if (b & 0x80) {
-          b = buf[pos++]; v |= (b & 0x7f) << 14;
-          if (b & 0x80) { b = buf[pos++]; v |= (b & 0x7f) << 21; if (b & 0x80) return general(decoder, context); }
-        }
-      }
-      const length = (v >>> 1) ^ -(v & 1);
-      if (length === -1) continue; // null
+      const l = varintAt(buf, pos, end);
+      if (l < 0) return general(decoder, context);
+      pos += skip(l);
+      const length = unpack(l);
+      if (length === -1) continue;
       if (length < 0 || pos + length > end) return general(decoder, context);
       // Buffer.prototype.slice, as kafkajs' readVarIntBytes: a view on the fetched bytes
       const bytes = buf.slice(pos, pos + length);
@@ -119,11 +123,10 @@ export function makeRecordDecoder(general: KafkajsRecordDecoder): KafkajsRecordD
     }
     // the header count: zero (the varint byte 0) takes the fast path, any header the general one
     if (pos >= end || buf[pos] !== 0) return general(decoder, context);
-    pos++;
-    const offset = firstOffset + offsetDelta;
-    const time = firstTimestamp + timestampDelta;
+    const offset = firstOffset + unpack(o);
+    const time = firstTimestamp + unpack(t);
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(time)) return general(decoder, context);
-    decoder.offset = pos;
+    decoder.offset = pos + 1;
     let timestamp: string;
     if (context.timestampType === LOG_APPEND_TIME && context.maxTimestamp) timestamp = context.maxTimestamp;
     else {
