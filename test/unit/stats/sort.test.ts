@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32, sortFloat64 } from '../../../src/stats/index.js';
+import { sortByHighWord, sortByRange } from '../../../src/stats/sort.js';
+
+const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe('sortFloat64 (radix sort)', () => {
   const r = mulberry32(1);
@@ -20,11 +23,17 @@ describe('sortFloat64 (radix sort)', () => {
   for (const [name, make] of cases) {
     it(name, () => {
       const a = make();
+      const input = a.slice();
       const expected = Float64Array.from(a).sort();
       const s = sortFloat64(a);
       expect(s).toBe(a);
       // bit for bit, as the built-in sort orders them
-      expect(Buffer.from(s.buffer, s.byteOffset, s.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
+      expect(bytes(s).equals(bytes(expected))).toBe(true);
+      // and each of the two radix sorts alone (the one by range, where it takes the values)
+      expect(bytes(sortByHighWord(input.slice())).equals(bytes(expected))).toBe(true);
+      const c = input.slice();
+      if (sortByRange(c)) expect(bytes(c).equals(bytes(expected))).toBe(true);
+      else expect(bytes(c).equals(bytes(input))).toBe(true); // declined: untouched
     });
   }
   it('orders zeros and subnormals numerically', () => {
@@ -55,4 +64,50 @@ describe('sortFloat64 (radix sort)', () => {
       }
     }
   });
+});
+
+describe('sortByRange (the radix sort tried first)', () => {
+  const r = mulberry32(7);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const takes: [string, () => Float64Array][] = [
+    ['normals with six decimals', () => Float64Array.from({ length: 50_000 }, () => Math.round(normal() * 1e6) / 1e6)],
+    ['uniform, full precision', () => Float64Array.from({ length: 20_000 }, () => r())],
+    ['exponential', () => Float64Array.from({ length: 20_000 }, () => -Math.log(1 - r()))],
+    ['few distinct values, many ties (equal keys cost the fix-up nothing)', () => Float64Array.from({ length: 20_000 }, () => Math.floor(r() * 20))],
+    ['two values', () => Float64Array.from({ length: 5_000 }, () => (r() < 0.3 ? 1 : 0))],
+    ['-0 and +0 among other values: every -0 before every +0', () => Float64Array.from({ length: 20_000 }, (_, i) => (i % 25 === 0 ? (r() < 0.5 ? -0 : 0) : normal()))],
+    ['only zeros of both signs and one other value', () => Float64Array.from({ length: 3_000 }, (_, i) => (i % 100 === 0 ? 2 : r() < 0.5 ? -0 : 0))],
+    ['the smallest length it takes', () => Float64Array.from({ length: 128 }, () => normal())],
+    ['crowded where the sample does not look: finished by high word after a long fix-up', () =>
+      // every 16th value (the sample) spread over [0, 1); all others crowd at 0.5, distinct
+      Float64Array.from({ length: 32_000 }, (_, i) => (i % 16 === 0 ? r() : 0.5 + r() * 1e-9))],
+  ];
+  for (const [name, make] of takes) {
+    it(`takes ${name}`, () => {
+      const a = make();
+      const expected = Float64Array.from(a).sort();
+      expect(sortByRange(a)).toBe(true);
+      expect(bytes(a).equals(bytes(expected))).toBe(true);
+    });
+  }
+  const declines: [string, () => Float64Array][] = [
+    ['many zeros among distinct values near them (the heuristic cannot tell them apart)', () => Float64Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? 0 : normal()))],
+    ['heavy tails (Cauchy): distinct values crowd into a few keys', () => Float64Array.from({ length: 20_000 }, () => Math.tan(Math.PI * (r() - 0.5)))],
+    ['a log-normal with a long right tail', () => Float64Array.from({ length: 20_000 }, () => Math.exp(3 * normal()))],
+    ['an infinity', () => Float64Array.from({ length: 5_000 }, (_, i) => (i === 32 ? Infinity : r()))],
+    ['a range too wide for a double, in the sample', () => Float64Array.from({ length: 5_000 }, (_, i) => (i % 32 ? -1e308 : 1e308) * r())],
+    ['a range too wide for a double, outside the sample', () => Float64Array.from({ length: 5_000 }, (_, i) => (i % 2 ? 1e308 : -1e308) * (0.5 + r() / 2))],
+    ['all values equal', () => new Float64Array(5_000).fill(3.25)],
+    ['an outlier the sample does not see, far outside its range', () => Float64Array.from({ length: 5_000 }, (_, i) => (i === 1 ? 1e9 : r()))],
+  ];
+  for (const [name, make] of declines) {
+    it(`declines ${name}, leaving the array as it was; sortFloat64 still sorts it`, () => {
+      const a = make();
+      const input = a.slice();
+      expect(sortByRange(a)).toBe(false);
+      expect(bytes(a).equals(bytes(input))).toBe(true);
+      const expected = Float64Array.from(a).sort();
+      expect(bytes(sortFloat64(a)).equals(bytes(expected))).toBe(true);
+    });
+  }
 });
