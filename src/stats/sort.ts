@@ -1,6 +1,6 @@
 /**
- * Sorting Float64Array values ascending, faster than the built-in comparison sort from a few
- * thousand values on. Two least-significant-digit radix sorts, moving whole doubles, each followed
+ * Sorting Float64Array values ascending, faster than the built-in comparison sort from about a
+ * hundred values on. Two least-significant-digit radix sorts, moving whole doubles, each followed
  * by a fix-up of the values that share a sort key (they are adjacent then, in input order):
  *
  * - By range (tried first): the key of x is its place in the range of the values,
@@ -9,8 +9,9 @@
  *   sorting by key and then fixing up the runs of equal keys sorts the values. It is declined
  *   (nothing moved) when the range is not finite or too narrow for a scale, or when distinct
  *   values crowd into a few keys, as heavy tails make them (runs to fix up would be long): more
- *   than 1/CROWDED of a sample in one value of the high digit. Should the fix-up still grow
- *   long, the sort is finished by high word.
+ *   than 1/CROWDED of a sample in one value of the high digit, or a range more than 4 times the
+ *   sample's (the sample then says little). Should the fix-up still grow long, the sort is
+ *   finished by high word.
  * - By high word (the fallback): the key is the high 32 bits of the IEEE-754 bit pattern (sign,
  *   exponent and 20 mantissa bits), read with the bits flipped so that unsigned order equals
  *   numeric order (negative numbers: all bits flipped; positive: the sign bit flipped), sorted in
@@ -49,7 +50,7 @@ const D2 = 1 << 11;
 
 /** The scratch array (see the module comment); null until the first radix sort. */
 let scratch: Float64Array | null = null;
-/** Digit counts of the three passes, zeroed by each sort. */
+/** Digit counts: of the three passes by high word; c1 and c2 also of the two passes by range. */
 const c0 = new Int32Array(D0);
 const c1 = new Int32Array(D1);
 const c2 = new Int32Array(D2);
