@@ -10,7 +10,7 @@
  * - built-in: Float64Array.prototype.sort.
  */
 import { mulberry32 } from '../src/stats/index.js';
-import { sortByHighWord, sortByRange, sortFloat64 } from '../src/stats/sort.js';
+import { sortAndTell, sortByHighWord, sortFloat64 } from '../src/stats/sort.js';
 import { median } from './lib/common.js';
 
 function parseArgs(argv: string[]): { sizes: number[]; reps: number } {
@@ -68,7 +68,7 @@ function main(): void {
           if (!sameBits(a, expected)) throw new Error(`${name} did not sort ${kind} (${n} values) as the built-in sort does`);
         }
       }
-      const used = n < 128 ? 'built-in' : sortByRange(inputs[0].slice()) ? 'range' : n < 3_000 ? 'built-in' : 'high word';
+      const used = sortAndTell(inputs[0].slice());
       const times: number[][] = SORTS.map(() => []);
       for (let rep = 0; rep < reps; rep++) {
         const total = SORTS.map(() => 0);

@@ -59,10 +59,23 @@ const first = new Float64Array(D1);
 const mixed = new Uint8Array(D1);
 
 export function sortFloat64(a: Float64Array): Float64Array {
+  sortAndTell(a);
+  return a;
+}
+
+/** Which sort sortFloat64 used. */
+export type SortUsed = 'built-in' | 'range' | 'high word';
+
+/** sortFloat64, telling which sort it used (for benchmarks). */
+export function sortAndTell(a: Float64Array): SortUsed {
   const n = a.length;
-  if (n < RANGE_MIN) return a.sort();
-  if (sortByRange(a)) return a;
-  return n < HIGH_WORD_MIN ? a.sort() : sortByHighWord(a);
+  if (n >= RANGE_MIN && sortByRange(a)) return 'range';
+  if (n < HIGH_WORD_MIN) {
+    a.sort();
+    return 'built-in';
+  }
+  sortByHighWord(a);
+  return 'high word';
 }
 
 /** Scratch of at least n doubles (see the module comment). */
