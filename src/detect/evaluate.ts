@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { binCountsSorted } from '../stats/binning.js';
-import { sortFloat64, binIndex, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, ksFromStatistic, linf, proportions, psi, sortedPairStats, wasserstein, wassersteinWeightedSorted, type KllSketch, type SortedPairStats } from '../stats/index.js';
+import { sortFloat64, binIndex, unsortedPairStats, chi2Contingency, hellinger, jensenShannon, ks, ksFromSketch, ksFromStatistic, linf, proportions, psi, sortedPairStats, wasserstein, wassersteinWeightedSorted, type KllSketch, type SortedPairStats } from '../stats/index.js';
 import { DEFAULT_QUALITY_RULES, DEFAULT_RULE_METRIC, crosses, getMetric, type FeatureKind } from './registry.js';
 import type { CategoricalSnapshot, NumericSnapshot, ReferenceSnapshot } from './reference.js';
 
@@ -110,6 +110,22 @@ function mergedPass(metrics: readonly string[], ref: Float64Array, cur: Float64A
     }
   }
   return wanted >= 2 && Number.isFinite(ref[0]) && Number.isFinite(ref[ref.length - 1]) && Number.isFinite(cur[0]) && Number.isFinite(cur[cur.length - 1]);
+}
+
+/**
+ * The distribution metrics served without ordering the window's values: KS, by bucket counts
+ * (unsortedPairStats), and the binned ones. When a numeric feature asks for KS and otherwise only
+ * for these and data-quality metrics, its window is not sorted.
+ */
+const ORDER_FREE_METRICS: ReadonlySet<string> = new Set(['ks', 'psi', 'js', 'hellinger']);
+
+function orderFree(metrics: readonly string[]): boolean {
+  let ks = false;
+  for (const m of metrics) {
+    if (m === 'ks') ks = true;
+    else if (!ORDER_FREE_METRICS.has(m) && getMetric(m).signal !== 'quality') return false;
+  }
+  return ks;
 }
 
 /** The metrics on the reference's frozen bins (the current side's proportions from `curBins`). */
@@ -264,7 +280,22 @@ export function evaluateFeature(
   let sorted = false;
   if (ref.kind === 'numeric' && current.kind === 'numeric') {
     out.count = current.values.length;
-    if (current.values.length > 0 && ref.sorted.length > 0) {
+    // KS and bins by bucket counts, the window left in its order; null when a value is infinite.
+    let d: number | null = null;
+    if (current.values.length > 0 && ref.sorted.length > 0 && orderFree(metrics)) {
+      const counts = new Float64Array(ref.edges.length + 1);
+      d = unsortedPairStats(ref.sorted, current.values, ref.edges, counts);
+      if (d !== null) {
+        const bins = proportions(counts);
+        const statistic = d;
+        compute = (m) => {
+          if (m !== 'ks') return binnedMetric(m, ref, () => bins);
+          const r = ksFromStatistic(statistic, ref.sorted.length, current.values.length);
+          return { value: r.statistic, pValue: r.pValue };
+        };
+      }
+    }
+    if (d === null && current.values.length > 0 && ref.sorted.length > 0) {
       const cur = sortFloat64(current.values);
       sorted = true;
       let bins: Float64Array | null = null;
