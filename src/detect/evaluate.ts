@@ -280,22 +280,18 @@ export function evaluateFeature(
   let sorted = false;
   if (ref.kind === 'numeric' && current.kind === 'numeric') {
     out.count = current.values.length;
-    // KS and bins by bucket counts, the window left in its order; null when a value is infinite.
-    let d: number | null = null;
-    if (current.values.length > 0 && ref.sorted.length > 0 && orderFree(metrics)) {
+    // KS and bins by bucket counts (unsortedPairStats), the window left in its order.
+    const unsorted = current.values.length > 0 && ref.sample.length > 0 && orderFree(metrics);
+    if (unsorted) {
       const counts = new Float64Array(ref.edges.length + 1);
-      d = unsortedPairStats(ref.sorted, current.values, ref.edges, counts);
-      if (d !== null) {
-        const bins = proportions(counts);
-        const statistic = d;
-        compute = (m) => {
-          if (m !== 'ks') return binnedMetric(m, ref, () => bins);
-          const r = ksFromStatistic(statistic, ref.sorted.length, current.values.length);
-          return { value: r.statistic, pValue: r.pValue };
-        };
-      }
-    }
-    if (d === null && current.values.length > 0 && ref.sorted.length > 0) {
+      const statistic = unsortedPairStats(ref.sample, current.values, ref.edges, counts, ref.buckets);
+      const bins = proportions(counts);
+      compute = (m) => {
+        if (m !== 'ks') return binnedMetric(m, ref, () => bins);
+        const r = ksFromStatistic(statistic, ref.sample.length, current.values.length);
+        return { value: r.statistic, pValue: r.pValue };
+      };
+    } else if (current.values.length > 0 && ref.sample.length > 0) {
       const cur = sortFloat64(current.values);
       sorted = true;
       let bins: Float64Array | null = null;

@@ -8,7 +8,7 @@
  * reference sample: serving data never moves them.
  */
 import { binCountsSorted } from '../stats/binning.js';
-import { mulberry32, proportions, referenceEdgesSorted, sortFloat64 } from '../stats/index.js';
+import { bucketValues, mulberry32, proportions, referenceBins, referenceEdgesSorted, sortFloat64, type ValueBuckets } from '../stats/index.js';
 import type { FeatureKind } from './registry.js';
 
 export interface ReferenceFeatureSpec {
@@ -77,7 +77,7 @@ export class NumericReference {
    * one pass (the reservoir keeps every value, in order, until it is full: no random draws).
    * `giveUp`: the caller hands the array over and never reads it again, so the valid values are
    * kept in it (moved to its front when there are NaNs) instead of being copied; the sample may
-   * later be sorted in place (sortedSample(true)).
+   * later be sorted in place (finalSample()).
    */
   addColumn(values: Float64Array, giveUp = false): void {
     const n = values.length;
@@ -120,14 +120,17 @@ export class NumericReference {
       else this.add(v);
     }
   }
+  /** The sample, sorted ascending, in a new array. */
+  sortedSample(): Float64Array {
+    return sortFloat64(this.sample.slice(0, this.kept));
+  }
   /**
-   * The sample, sorted ascending: a new array, or with `inPlace` the sample itself, sorted where it
-   * is; the reference takes no more values after that (it is spent: a final snapshot).
+   * The sample itself, in the order it was kept, for a final snapshot: the reference takes no
+   * more values after this (it is spent), and the caller may sort it in place.
    */
-  sortedSample(inPlace = false): Float64Array {
-    if (!inPlace) return sortFloat64(this.sample.slice(0, this.kept));
+  finalSample(): Float64Array {
     this.spent = true;
-    return sortFloat64(this.sample.subarray(0, this.kept));
+    return this.sample.subarray(0, this.kept);
   }
 }
 
@@ -147,7 +150,15 @@ export class CategoricalReference {
 /** What evaluation needs of a numeric reference: computed once per change of the training data. */
 export interface NumericSnapshot {
   readonly kind: 'numeric';
+  /** The reference sample in any order: for the statistics that need no order (unsortedPairStats). */
+  readonly sample: Float64Array;
+  /**
+   * The sample sorted ascending. A final snapshot sorts it the first time this is read, in place
+   * (`sample` is then the same array, sorted); evaluation that needs no order never reads it.
+   */
   readonly sorted: Float64Array;
+  /** The sample's buckets (bucketValues), null when it has none (no values, or one value only, ...). */
+  readonly buckets: ValueBuckets | null;
   readonly edges: Float64Array;
   readonly binProportions: Float64Array;
   readonly count: number;
@@ -236,8 +247,9 @@ export class ReferenceProfile {
 
   /**
    * The snapshot of a profile that takes no more rows (`driftline compare`, which builds one per
-   * file): the same as snapshot(), but each numeric sample is sorted in place and becomes the
-   * snapshot's `sorted`, no copy made (with addColumn(values, true), the very column given).
+   * file): the same as snapshot(), but each numeric sample becomes the snapshot's `sample` as it
+   * is, no copy made (with addColumn(values, true), the very column given). Its bins come from
+   * order statistics (referenceBins), and it is sorted in place only if `sorted` is read.
    * Adding values afterwards throws.
    */
   finalSnapshot(): ReferenceSnapshot {
@@ -250,10 +262,31 @@ export class ReferenceProfile {
     for (const f of this.features) {
       if (f.kind === 'numeric') {
         const r = this.numeric.get(f.name)!;
-        const sorted = r.sortedSample(final);
+        const common = { kind: 'numeric' as const, count: r.seen, missing: r.missing, min: r.min, max: r.max };
+        if (final) {
+          // Bins by order statistics, and the sort left for whoever needs the order (see NumericSnapshot).
+          const sample = r.finalSample();
+          // (min and max are the sample's own when it kept every value, which a final profile does)
+          const buckets = sample.length === 0 ? null : r.seen === sample.length ? bucketValues(sample, r.min, r.max) : bucketValues(sample);
+          const bins = sample.length > 0 ? referenceBins(sample, f.bins, buckets) : null;
+          let sorted: Float64Array | null = null;
+          features.set(f.name, {
+            ...common,
+            sample,
+            get sorted() {
+              return (sorted ??= sortFloat64(sample));
+            },
+            buckets,
+            edges: bins ? bins.edges : new Float64Array(0),
+            binProportions: bins ? proportions(bins.counts) : new Float64Array(0),
+          });
+          continue;
+        }
+        const sorted = r.sortedSample();
         const edges = sorted.length > 0 ? referenceEdgesSorted(sorted, f.bins) : new Float64Array(0);
         const binProportions = sorted.length > 0 ? proportions(binCountsSorted(sorted, edges)) : new Float64Array(0);
-        features.set(f.name, { kind: 'numeric', sorted, edges, binProportions, count: r.seen, missing: r.missing, min: r.min, max: r.max });
+        const buckets = sorted.length > 0 ? bucketValues(sorted, sorted[0], sorted[sorted.length - 1]) : null;
+        features.set(f.name, { ...common, sample: sorted, sorted, buckets, edges, binProportions });
       } else {
         const r = this.categorical.get(f.name)!;
         features.set(f.name, { kind: 'categorical', counts: new Map(r.counts), count: r.seen, missing: r.missing });

@@ -19,23 +19,84 @@
  * Statistician 50(4), 361–365.
  */
 
-import { assertNoNaN, assertNonEmpty, assertSortedEnds, sortedCopy } from './special.js';
+import { keyOf, orderStatisticsGathered, type GatheredBuckets, type ValueBuckets } from './select.js';
+import { assertNoNaN, assertNonEmpty, assertSortedEnds } from './special.js';
 
-/** Inner bin edges from the reference's quantiles; see the module comment. */
+/** Inner bin edges from the reference's quantiles; see the module comment. The sample is not sorted (see orderStatistics). */
 export function referenceEdges(reference: Float64Array, bins = 10): Float64Array {
-  assertNonEmpty('referenceEdges', 'reference sample', reference);
-  return referenceEdgesSorted(sortedCopy(reference), bins);
+  return edgesOf(reference, bins, null).edges;
 }
 
-/** `referenceEdges` for a reference already sorted ascending (no copy, no sort). */
+/** `referenceEdges` for a reference already sorted ascending. */
 export function referenceEdgesSorted(sorted: Float64Array, bins = 10): Float64Array {
   assertNonEmpty('referenceEdges', 'reference sample', sorted);
-  if (!Number.isInteger(bins) || bins < 2) {
-    throw new RangeError(`referenceEdges: bins must be an integer >= 2, got ${bins}`);
-  }
+  checkBins(bins);
   assertSortedEnds('referenceEdges', 'reference sample', sorted);
   const raw = new Float64Array(bins - 1);
   for (let k = 1; k < bins; k++) raw[k - 1] = quantileSorted(sorted, k / bins);
+  return distinctSorted(raw);
+}
+
+/**
+ * The edges of a reference in any order, as referenceEdges, and its counts by bin, as
+ * binCounts(reference, edges): what a reference snapshot needs, without sorting the sample.
+ * `buckets`: bucketValues(reference), when the caller keeps them.
+ */
+export function referenceBins(reference: Float64Array, bins = 10, buckets?: ValueBuckets | null): { edges: Float64Array; counts: Float64Array } {
+  const { edges, buckets: b, gathered: g } = edgesOf(reference, bins, buckets ?? null);
+  if (!b || !g) return { edges, counts: binCounts(reference, edges) };
+  // By bucket: every value of a bucket that no edge falls in lies in the bin of the edges below
+  // the bucket. The values of an edge's bucket are counted one by one; such a bucket holds one of
+  // the quantiles' ranks, so it was gathered (if not, all values are binned one by one).
+  const ne = edges.length;
+  const keys = new Int32Array(ne);
+  for (let t = 0; t < ne; t++) {
+    const k = keyOf(edges[t], b.lo, b.scale, b.size);
+    if (b.start[k + 1] > b.start[k] && g.mark[k] === 0) return { edges, counts: binCounts(reference, edges) };
+    keys[t] = k;
+  }
+  const counts = new Float64Array(ne + 1);
+  const start = b.start;
+  let t = 0;
+  for (let k = 0; k < start.length - 1; k++) {
+    while (t < ne && keys[t] < k) t++;
+    const c = start[k + 1] - start[k];
+    if (c === 0) continue;
+    if (t < ne && keys[t] === k) {
+      const m = g.mark[k] - 1;
+      for (let i = g.from[m]; i < g.from[m + 1]; i++) counts[binIndex(edges, g.values[i])]++;
+    } else {
+      counts[t] += c;
+    }
+  }
+  return { edges, counts };
+}
+
+/** The edges, from order statistics (bucketing the sample unless `buckets` is given). */
+function edgesOf(reference: Float64Array, bins: number, buckets: ValueBuckets | null): { edges: Float64Array; buckets: ValueBuckets | null; gathered: GatheredBuckets | null } {
+  assertNonEmpty('referenceEdges', 'reference sample', reference);
+  checkBins(bins);
+  const n = reference.length;
+  // The ranks each quantile interpolates between, then their values, found without a sort.
+  const ranks: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const [i0, i1] = quantileRanks(n, k / bins);
+    ranks.push(i0, i1);
+  }
+  const found = orderStatisticsGathered(reference, ranks, buckets);
+  const raw = new Float64Array(bins - 1);
+  for (let k = 1; k < bins; k++) raw[k - 1] = interpolate(found.values[2 * k - 2], found.values[2 * k - 1], quantileRanks(n, k / bins)[2]);
+  return { edges: distinctSorted(raw), buckets: found.buckets, gathered: found.gathered };
+}
+
+function checkBins(bins: number): void {
+  if (!Number.isInteger(bins) || bins < 2) {
+    throw new RangeError(`referenceEdges: bins must be an integer >= 2, got ${bins}`);
+  }
+}
+
+/** Sorted and de-duplicated (numpy.unique), in place; the distinct prefix. */
+function distinctSorted(raw: Float64Array): Float64Array {
   raw.sort();
   let w = 0;
   for (let k = 0; k < raw.length; k++) {
@@ -53,13 +114,19 @@ export function quantileSorted(sorted: Float64Array, q: number): number {
   const n = sorted.length;
   if (n === 0) throw new RangeError('quantile: the sample is empty');
   if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: q must be in [0, 1], got ${q}`);
+  const [i0, i1, t] = quantileRanks(n, q);
+  return interpolate(sorted[i0], sorted[i1], t);
+}
+
+/** The two ranks numpy's 'linear' quantile q of n values interpolates between, and the weight t. */
+function quantileRanks(n: number, q: number): [number, number, number] {
   const vi = (n - 1) * q;
   const lo = Math.floor(vi);
   const t = vi - lo;
-  const i0 = Math.min(Math.max(lo, 0), n - 1);
-  const i1 = Math.min(Math.max(lo + 1, 0), n - 1);
-  const a = sorted[i0];
-  const b = sorted[i1];
+  return [Math.min(Math.max(lo, 0), n - 1), Math.min(Math.max(lo + 1, 0), n - 1), t];
+}
+
+function interpolate(a: number, b: number, t: number): number {
   const diff = b - a;
   return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }

@@ -12,6 +12,7 @@ export { unsortedPairStats } from './unsorted-pair.js';
 export {
   referenceEdges,
   referenceEdgesSorted,
+  referenceBins,
   quantileSorted,
   binIndex,
   binCounts,
@@ -30,3 +31,4 @@ export { rocAuc } from './auc.js';
 export { KllSketch, ksFromSketch, kllMaxByteSize, KLL_DEFAULT_K, KLL_MAX_K, type KllSortedView } from './kll.js';
 export { mulberry32, standardNormal } from './random.js';
 export { sortFloat64 } from './sort.js';
+export { orderStatistics, bucketValues, type ValueBuckets } from './select.js';

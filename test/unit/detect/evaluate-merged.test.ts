@@ -1,14 +1,15 @@
 /**
  * evaluateFeature takes one merge pass (sortedPairStats) when several of KS, Wasserstein and the
- * binned metrics are asked for, and the separate functions when one is: both must report the same
- * values to the last bit.
+ * binned metrics are asked for, the bucket pass (unsortedPairStats, no sort) when KS comes with
+ * binned and data-quality metrics only, and the separate functions when one metric other than KS
+ * is: all must report the same values to the last bit.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateFeature, type MetricResult } from '../../../src/detect/evaluate.js';
 import type { NumericSnapshot } from '../../../src/detect/reference.js';
-import { binCounts, mulberry32, proportions, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
+import { binCounts, bucketValues, mulberry32, proportions, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
 
-function snapshot(values: number[]): NumericSnapshot {
+function snapshot(values: number[], withBuckets = true): NumericSnapshot {
   const sorted = Float64Array.from(values).sort();
   const edges = referenceEdgesSorted(sorted, 10);
   let min = Infinity;
@@ -17,7 +18,7 @@ function snapshot(values: number[]): NumericSnapshot {
     min = Math.min(min, x);
     max = Math.max(max, x);
   }
-  return { kind: 'numeric', sorted, edges, binProportions: proportions(binCounts(sorted, edges)), count: values.length, missing: 0, min, max };
+  return { kind: 'numeric', sample: sorted, sorted, buckets: withBuckets ? bucketValues(sorted) : null, edges, binProportions: proportions(binCounts(sorted, edges)), count: values.length, missing: 0, min, max };
 }
 
 const DISTRIBUTION = ['ks', 'wasserstein', 'psi', 'js', 'hellinger'];
@@ -36,7 +37,7 @@ function expectSameBits(a: MetricResult[], b: MetricResult[]): void {
   });
 }
 
-describe('evaluateFeature: merged pass equals the separate metric functions', () => {
+describe('evaluateFeature: merged and bucket passes equal the separate metric functions', () => {
   const r = mulberry32(5);
   const normals = (n: number, mean = 0) => Array.from({ length: n }, () => mean + standardNormal(r));
   const cases: [string, number[], number[]][] = [
@@ -53,8 +54,10 @@ describe('evaluateFeature: merged pass equals the separate metric functions', ()
       const separate = DISTRIBUTION.flatMap((m) => metricsOf(snap, cur, [m]));
       expect(merged.length).toBe(DISTRIBUTION.length);
       expectSameBits(merged, separate);
-      // pairs take the merged pass too
+      // pairs take the merged pass too; KS with binned metrics only takes the bucket pass
+      // (unsortedPairStats), with the snapshot's buckets or without
       expectSameBits(metricsOf(snap, cur, ['ks', 'psi']), [...metricsOf(snap, cur, ['ks']), ...metricsOf(snap, cur, ['psi'])]);
+      expectSameBits(metricsOf(snapshot(ref, false), cur, ['ks', 'js']), [...metricsOf(snap, cur, ['wasserstein', 'ks']).slice(1), ...metricsOf(snap, cur, ['js'])]);
       expectSameBits(metricsOf(snap, cur, ['wasserstein', 'ks']), [...metricsOf(snap, cur, ['wasserstein']), ...metricsOf(snap, cur, ['ks'])]);
     });
   }

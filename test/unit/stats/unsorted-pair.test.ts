@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binCounts, ksStatisticSorted, mulberry32, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
+import { bucketValues } from '../../../src/stats/select.js';
 import { unsortedPairStats } from '../../../src/stats/unsorted-pair.js';
 
 const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort();
@@ -33,6 +34,10 @@ function expectSame(ref: ArrayLike<number>, cur: ArrayLike<number>, edges: Float
   const got = unsortedPairStats(a, b, edges, counts);
   expect(Object.is(got, wantKs), `ks ${got} against ${wantKs}`).toBe(true);
   expect([...counts]).toEqual([...wantCounts]);
+  // with the reference's buckets given, as a snapshot keeps them
+  const again = new Float64Array(edges.length + 1);
+  expect(Object.is(unsortedPairStats(a, b, edges, again, bucketValues(a)), wantKs)).toBe(true);
+  expect([...again]).toEqual([...wantCounts]);
   // neither sample is touched
   expect(a).toEqual(aIn);
   expect(b).toEqual(bIn);
@@ -69,7 +74,7 @@ describe('unsortedPairStats equals ksStatisticSorted and binCounts bit for bit',
     expectSame(highHalf, lowHalf, Float64Array.of(100.25, 30_000.5));
   });
 
-  it('crowded values: most in a tiny interval, a few far away (buckets within buckets)', () => {
+  it('crowded values: most in a tiny interval, a few far away (big buckets, sorted)', () => {
     const crowd = (k: number) => Float64Array.from({ length: k }, (_, i) => (i % 1000 === 0 ? 1e6 * r() : 1 + r() * 1e-7));
     expectSame(crowd(100_000), crowd(80_000), Float64Array.of(1 + 5e-8, 2, 5e5));
     // Cauchy and log-normal tails
@@ -78,7 +83,7 @@ describe('unsortedPairStats equals ksStatisticSorted and binCounts bit for bit',
     const logNormal = (k: number, s: number) => Float64Array.from({ length: k }, () => Math.exp(s * standardNormal(r)));
     const ln = logNormal(60_000, 3);
     expectSame(ln, logNormal(40_000, 3.1), referenceEdgesSorted(sorted(ln), 10));
-    // nested geometric crowding: deeper than the depth limit, finished by sorting
+    // nested geometric crowding
     const geometric = Float64Array.from({ length: 4_000 }, (_, i) => 2 ** -(i % 400) * (1 + r() * 1e-3));
     expectSame(geometric, shuffled(geometric, 5).map((x) => x * (1 + 1e-4)), Float64Array.of(1e-100, 0.5));
   });
@@ -138,15 +143,23 @@ describe('unsortedPairStats equals ksStatisticSorted and binCounts bit for bit',
     );
   });
 
-  it('rejects missing values (and declines infinite ones), empty samples and bad edges, naming them', () => {
+  it('infinite values: in the current sample bucketed below or above the reference, in the reference sorted whole', () => {
+    const ref = normals(5_000);
+    const cur = Float64Array.from(normals(4_000), (x, i) => (i % 50 === 0 ? -Infinity : i % 77 === 0 ? Infinity : x));
+    const edges = referenceEdgesSorted(sorted(ref), 10);
+    expectSame(ref, cur, edges);
+    expectSame(cur, ref, edges);
+    expectSame(cur, cur.map((x) => x * 1.1), edges);
+    expectSame(Float64Array.of(-Infinity, Infinity), Float64Array.of(Infinity, 0), Float64Array.of(0));
+  });
+
+  it('rejects missing values, empty samples and bad edges, naming them', () => {
     const ok = Float64Array.of(1, 2, 3);
     const edges = Float64Array.of(2);
     const counts = new Float64Array(2);
     expect(() => unsortedPairStats(Float64Array.of(1, NaN, 3), ok, edges, counts)).toThrow(/reference sample contains NaN/);
-    expect(() => unsortedPairStats(ok, Float64Array.of(NaN), edges, counts)).toThrow(/current sample contains NaN/);
-    // infinite values have no bucket: null, for the caller to sort instead
-    expect(unsortedPairStats(ok, Float64Array.of(1, Infinity), edges, counts)).toBeNull();
-    expect(unsortedPairStats(Float64Array.of(-Infinity, 1), ok, edges, counts)).toBeNull();
+    expect(() => unsortedPairStats(ok, Float64Array.of(1, 2, NaN), edges, counts)).toThrow(/current sample contains NaN at index 2/);
+    expect(() => unsortedPairStats(Float64Array.of(Infinity, 1), Float64Array.of(NaN), edges, counts)).toThrow(/current sample contains NaN/);
     expect(() => unsortedPairStats(new Float64Array(0), ok, edges, counts)).toThrow(/reference sample/);
     expect(() => unsortedPairStats(ok, ok, new Float64Array(0), new Float64Array(1))).toThrow(/edges are empty/);
     expect(() => unsortedPairStats(ok, ok, Float64Array.of(2, 1), new Float64Array(3))).toThrow(/strictly increasing/);

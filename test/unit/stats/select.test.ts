@@ -1,0 +1,94 @@
+/**
+ * orderStatistics (bucket counts, no sort) against a sorted copy, and referenceEdges /
+ * referenceBins (which use it) against referenceEdgesSorted and binCountsSorted on a sorted copy:
+ * the same bits. The sorted versions are checked against numpy in the golden tests.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { binCountsSorted } from '../../../src/stats/binning.js';
+import { mulberry32, orderStatistics, referenceBins, referenceEdges, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
+
+const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort();
+const bits = (a: Float64Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length * 2)];
+
+function expectSameRanks(values: Float64Array, ranks: number[]): void {
+  const input = values.slice();
+  const s = sorted(values);
+  const want = Float64Array.from(ranks, (r) => s[r]);
+  expect(bits(orderStatistics(values, ranks))).toEqual(bits(want));
+  expect(values).toEqual(input); // untouched
+}
+
+function expectSameBins(values: Float64Array, bins: number): void {
+  const s = sorted(values);
+  const wantEdges = referenceEdgesSorted(s, bins);
+  expect(bits(referenceEdges(values, bins))).toEqual(bits(wantEdges));
+  const { edges, counts } = referenceBins(values, bins);
+  expect(bits(edges)).toEqual(bits(wantEdges));
+  expect([...counts]).toEqual([...binCountsSorted(s, wantEdges)]);
+}
+
+describe('orderStatistics equals indexing a sorted copy, bit for bit', () => {
+  const r = mulberry32(41);
+  const every = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const some = (n: number) => [0, 1, Math.floor(n / 3), Math.floor(n / 2), n - 2, n - 1].filter((k) => k >= 0 && k < n);
+  const cases: [string, () => Float64Array][] = [
+    ['normal', () => Float64Array.from({ length: 200_000 }, () => standardNormal(r))],
+    ['log-normal, heavy tail (crowded buckets)', () => Float64Array.from({ length: 100_000 }, () => Math.exp(3 * standardNormal(r)))],
+    ['Cauchy', () => Float64Array.from({ length: 100_000 }, () => Math.tan(Math.PI * (r() - 0.5)))],
+    ['few distinct values', () => Float64Array.from({ length: 100_000 }, () => Math.floor(r() * 5) - 2)],
+    ['signed zeros among values', () => Float64Array.from({ length: 30_000 }, (_, i) => [0, -0, 1, -1, 5e-324][i % 5])],
+    ['only zeros of both signs', () => Float64Array.from({ length: 10_000 }, () => (r() < 0.3 ? -0 : 0))],
+    ['one value', () => new Float64Array(10_000).fill(3.25)],
+    ['infinities (sorted whole)', () => Float64Array.from({ length: 10_000 }, (_, i) => (i % 100 === 0 ? -Infinity : i % 101 === 0 ? Infinity : r()))],
+    ['a range too wide for a double (sorted whole)', () => Float64Array.from({ length: 10_000 }, () => (r() - 0.5) * 1.7e308 * 2)],
+    ['tiny', () => Float64Array.of(2, 1)],
+  ];
+  for (const [name, make] of cases) {
+    it(name, () => {
+      const v = make();
+      expectSameRanks(v, some(v.length));
+      if (v.length <= 30_000) expectSameRanks(v, every(v.length));
+    });
+  }
+
+  it('property: arbitrary samples and ranks', () => {
+    const value = fc.oneof(fc.integer({ min: -5, max: 5 }).map((k) => k / 2), fc.double({ noNaN: true }), fc.constantFrom(0, -0));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 2000 }), fc.array(fc.nat(), { maxLength: 20 }), (xs, rs) => {
+        expectSameRanks(Float64Array.from(xs), rs.map((k) => k % xs.length));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects NaN and ranks outside the sample', () => {
+    expect(() => orderStatistics(Float64Array.of(1, NaN), [0])).toThrow(/contains NaN/);
+    expect(() => orderStatistics(Float64Array.of(1, 2), [2])).toThrow(/rank 2 is not a whole number from 0 to 1/);
+    expect(() => orderStatistics(Float64Array.of(1, 2), [0.5])).toThrow(/rank 0.5/);
+  });
+});
+
+describe('referenceEdges and referenceBins on unsorted samples equal the sorted versions, bit for bit', () => {
+  const r = mulberry32(43);
+  it('continuous, heavy-tailed, tied and constant samples, several bin counts', () => {
+    const samples = [
+      Float64Array.from({ length: 300_000 }, () => standardNormal(r)),
+      Float64Array.from({ length: 50_000 }, () => Math.exp(2 * standardNormal(r))),
+      Float64Array.from({ length: 50_000 }, () => Math.floor(r() * 4)),
+      Float64Array.from({ length: 1_001 }, () => r()),
+      new Float64Array(500).fill(-1),
+      Float64Array.of(7),
+    ];
+    for (const v of samples) for (const bins of [2, 10, 37]) expectSameBins(v, bins);
+  });
+  it('property: arbitrary finite samples', () => {
+    const value = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ min: -1e9, max: 1e9, noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 1000 }), fc.integer({ min: 2, max: 30 }), (xs, bins) => {
+        expectSameBins(Float64Array.from(xs), bins);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
