@@ -2,9 +2,9 @@
  * Buckets of a sample by a monotone key, and the order statistics they give without a sort.
  *
  * The key of x, for a sample with smallest value lo and a scale > 0 (K buckets over its range):
- *   y = (x − lo) · scale;  key = 0 if y < 0, K + 2 if y >= K + 1, else 1 + trunc(y).
- * Subtraction, multiplication by a positive number, truncation and the clamps all round or cut
- * monotonically, so the key never decreases as x grows: a value with a higher key is strictly
+ *   key = trunc(min(max((x − lo) · scale + 1, 0), K + 2))   (every operation rounded as doubles).
+ * Subtraction, multiplication by a positive number, addition, the clamps and truncation all round
+ * or cut monotonically, so the key never decreases as x grows: a value with a higher key is strictly
  * greater than one with a lower key, whatever lo and scale are. That is all the statistics built
  * on it need (here, unsorted-pair.ts, binning.ts). Values of the sample itself get keys 1 to K + 1;
  * 0 and K + 2 hold values of another sample below and above its range (±Infinity included).
@@ -65,21 +65,23 @@ export function bucketValues(values: Float64Array, lo?: number, hi?: number): Va
  * Adds each value's key to counts[key] (counts of length K + 4 or more). NaN throws.
  */
 export function countKeys(values: Float64Array, lo: number, scale: number, size: number, counts: Int32Array): void {
-  const top = size + 1;
   const last = size + 2;
+  let nan = false;
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    const y = (x - lo) * scale;
-    if (y >= 0) counts[y < top ? (y | 0) + 1 : last]++;
-    else if (x === x) counts[0]++;
-    else throw new RangeError(`the sample contains NaN at index ${i}; remove missing values first`);
+    if (x !== x) nan = true;
+    counts[Math.min(Math.max((x - lo) * scale + 1, 0), last) | 0]++;
+  }
+  if (nan) {
+    let i = 0;
+    while (values[i] === values[i]) i++;
+    throw new RangeError(`the sample contains NaN at index ${i}; remove missing values first`);
   }
 }
 
 /** The key of x (see the module comment). */
 export function keyOf(x: number, lo: number, scale: number, size: number): number {
-  const y = (x - lo) * scale;
-  return y >= 0 ? (y < size + 1 ? (y | 0) + 1 : size + 2) : 0;
+  return Math.min(Math.max((x - lo) * scale + 1, 0), size + 2) | 0;
 }
 
 /** Counts in place into exclusive prefix sums: a[k] becomes the sum of a[0..k). */
@@ -121,12 +123,11 @@ export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: reado
   from[nm] = total;
   const values = new Float64Array(total);
   if (nm > 0) {
-    const top = size + 1;
+    // (the key of keyOf, written out: no call per value)
     const last = size + 2;
     for (let i = 0; i < sample.length; i++) {
       const x = sample[i];
-      const y = (x - lo) * scale;
-      const t = mark[y >= 0 ? (y < top ? (y | 0) + 1 : last) : 0];
+      const t = mark[Math.min(Math.max((x - lo) * scale + 1, 0), last) | 0];
       if (t !== 0) values[at[t]++] = x;
     }
   }
