@@ -23,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { CompareThread } from './compare-thread.js';
 import { DriftlineError, FileInputError } from './errors.js';
-import { effectiveRules, evaluateWindow, scoredValue, type CurrentColumn, type FeatureResult, type Rule } from './detect/evaluate.js';
+import { effectiveRules, evaluateWindow, readsInOrder, scoredValue, type CurrentColumn, type FeatureResult, type Rule } from './detect/evaluate.js';
 import { alignCategories as alignCategoryCounts } from './detect/evaluate.js';
 import { ReferenceProfile, type CategoricalSnapshot, type ReferenceSnapshot } from './detect/reference.js';
 import { defaultMetricNames, getMetric, metricsForKind, type FeatureKind } from './detect/registry.js';
@@ -234,10 +234,11 @@ async function chooseColumns(opts: CompareOptions): Promise<{ names: string[]; f
  * so a profile of one feature gives that feature exactly what a profile of all of them gives it.
  * A numeric column is handed to the profile whole (addColumn, the same as adding its values one
  * by one) and given up: nothing else reads it afterwards (evaluateFeatureAt deletes it from the
- * task), so it becomes the snapshot's sorted values, sorted in place, and no copy is made. The
- * profile itself is garbage once the snapshot is taken.
+ * task), so it becomes the snapshot's sample, and no copy is made. It is sorted in place, at once
+ * when the feature's metrics or the HTML report (`detailed`) read it in order, else never (see
+ * ReferenceProfile.finalSnapshot). The profile itself is garbage once the snapshot is taken.
  */
-function buildReference(col: ColumnData, rows: number, f: Feature, bins: number): ReferenceSnapshot {
+function buildReference(col: ColumnData, rows: number, f: Feature, bins: number, detailed: boolean): ReferenceSnapshot {
   const profile = new ReferenceProfile('compare', 'reference', [{ name: f.name, kind: f.kind, bins }], rows);
   if (f.kind === 'numeric') {
     // The column is read for the last time: handed over, it becomes the sorted sample itself.
@@ -252,7 +253,7 @@ function buildReference(col: ColumnData, rows: number, f: Feature, bins: number)
     }
   }
   profile.rowsAdded(rows);
-  return profile.finalSnapshot();
+  return profile.finalSnapshot({ sortNow: detailed || (f.kind === 'numeric' && readsInOrder(f.metrics)) });
 }
 
 /** Row indices of a window, in a growable Int32Array (no array of boxed numbers). */
@@ -403,7 +404,7 @@ export function evaluateFeatureAt(task: EvaluationTask, index: number): FeatureO
   task.curColumns.delete(f.name);
   const built = task.snapshots?.get(f.name);
   task.snapshots?.delete(f.name);
-  const snapshot = built ?? buildReference(refColumn!, task.referenceRows, f, task.bins);
+  const snapshot = built ?? buildReference(refColumn!, task.referenceRows, f, task.bins, task.detailed);
   // One window and no HTML report: the current column is read once, so it may be used up.
   const once = task.windows.length === 1 && !task.detailed;
   const results = task.windows.map((w) =>
@@ -499,7 +500,7 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
       for (const f of features) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (read || worker.broken) break;
-        built.set(f.name, buildReference(ref.columns.get(f.name)!, ref.rows, f, bins));
+        built.set(f.name, buildReference(ref.columns.get(f.name)!, ref.rows, f, bins, detailed));
       }
       const guess = await early.catch(() => null);
       const same = guess !== null && features.every((f) => (guess.columns.get(f.name)!.kind === 'categorical') === (f.kind === 'categorical'));

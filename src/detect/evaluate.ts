@@ -119,6 +119,14 @@ function mergedPass(metrics: readonly string[], ref: Float64Array, cur: Float64A
  */
 const ORDER_FREE_METRICS: ReadonlySet<string> = new Set(['ks', 'psi', 'js', 'hellinger']);
 
+/**
+ * Whether evaluating these metrics of a numeric feature reads the values in order (the sorted
+ * reference and window): every time, but when KS comes with binned and data-quality metrics only.
+ */
+export function readsInOrder(metrics: readonly string[]): boolean {
+  return !orderFree(metrics);
+}
+
 function orderFree(metrics: readonly string[]): boolean {
   let ks = false;
   for (const m of metrics) {

@@ -157,7 +157,7 @@ export interface NumericSnapshot {
    * (`sample` is then the same array, sorted); evaluation that needs no order never reads it.
    */
   readonly sorted: Float64Array;
-  /** The sample's buckets (bucketValues), null when it has none (no values, or one value only, ...). */
+  /** The sample's buckets (bucketValues), null when it has none (no values, or one value only, ...); may be made when first read. */
   readonly buckets: ValueBuckets | null;
   readonly edges: Float64Array;
   readonly binProportions: Float64Array;
@@ -250,20 +250,22 @@ export class ReferenceProfile {
    * file): the same as snapshot(), but each numeric sample becomes the snapshot's `sample` as it
    * is, no copy made (with addColumn(values, true), the very column given). Its bins come from
    * order statistics (referenceBins), and it is sorted in place only if `sorted` is read.
+   * `sortNow`: sort each sample in place now instead, when evaluation reads `sorted` anyway
+   * (readsInOrder): the bins then come from the sorted values, with no buckets made for them.
    * Adding values afterwards throws.
    */
-  finalSnapshot(): ReferenceSnapshot {
-    return this.takeSnapshot(true);
+  finalSnapshot(options: { sortNow?: boolean } = {}): ReferenceSnapshot {
+    return this.takeSnapshot(true, options.sortNow ?? false);
   }
 
-  private takeSnapshot(final: boolean): ReferenceSnapshot {
+  private takeSnapshot(final: boolean, sortNow = true): ReferenceSnapshot {
     if (this.snapshotCache) return this.snapshotCache;
     const features = new Map<string, FeatureSnapshot>();
     for (const f of this.features) {
       if (f.kind === 'numeric') {
         const r = this.numeric.get(f.name)!;
         const common = { kind: 'numeric' as const, count: r.seen, missing: r.missing, min: r.min, max: r.max };
-        if (final) {
+        if (final && !sortNow) {
           // Bins by order statistics, and the sort left for whoever needs the order (see NumericSnapshot).
           const sample = r.finalSample();
           // (min and max are the sample's own when it kept every value, which a final profile does)
@@ -282,11 +284,22 @@ export class ReferenceProfile {
           });
           continue;
         }
-        const sorted = r.sortedSample();
+        const sorted = final ? sortFloat64(r.finalSample()) : r.sortedSample();
         const edges = sorted.length > 0 ? referenceEdgesSorted(sorted, f.bins) : new Float64Array(0);
         const binProportions = sorted.length > 0 ? proportions(binCountsSorted(sorted, edges)) : new Float64Array(0);
-        const buckets = sorted.length > 0 ? bucketValues(sorted, sorted[0], sorted[sorted.length - 1]) : null;
-        features.set(f.name, { ...common, sample: sorted, sorted, buckets, edges, binProportions });
+        // Buckets only for an evaluation without order (unsortedPairStats), made when first read.
+        let buckets: ValueBuckets | null | undefined;
+        features.set(f.name, {
+          ...common,
+          sample: sorted,
+          sorted,
+          get buckets() {
+            if (buckets === undefined) buckets = sorted.length > 0 ? bucketValues(sorted, sorted[0], sorted[sorted.length - 1]) : null;
+            return buckets;
+          },
+          edges,
+          binProportions,
+        });
       } else {
         const r = this.categorical.get(f.name)!;
         features.set(f.name, { kind: 'categorical', counts: new Map(r.counts), count: r.seen, missing: r.missing });

@@ -99,6 +99,19 @@ describe('ReferenceProfile.finalSnapshot', () => {
     expect([...sorted]).toEqual([...sa.sorted]);
     expect([...sb.sample]).toEqual([...sa.sorted]);
     expect([...sa.sample]).toEqual([...sa.sorted]);
+    // sortNow: sorted at once, in place, with the bins of the sorted values; buckets all the same
+    const column = values.slice();
+    const c = new ReferenceProfile('m', 'v', spec, n);
+    c.numericFeature('x')!.addColumn(column, true);
+    c.rowsAdded(n);
+    const sc = c.finalSnapshot({ sortNow: true }).features.get('x')!;
+    if (sc.kind !== 'numeric') throw new Error('numeric expected');
+    expect(sc.sorted.buffer).toBe(column.buffer);
+    expect(sc.sample).toBe(sc.sorted);
+    expect([...sc.sorted]).toEqual([...sa.sorted]);
+    expect([...sc.edges]).toEqual([...sa.edges]);
+    expect([...sc.binProportions]).toEqual([...sa.binProportions]);
+    expect(sc.buckets!.start).toEqual(sb.buckets!.start);
   });
 });
 
