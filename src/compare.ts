@@ -319,9 +319,10 @@ function currentColumn(col: ColumnData, w: WindowRows, useUp = false): CurrentCo
   const src = col.values;
   let missing = 0;
   if (!rows) {
-    for (let k = 0; k < n; k++) if (src[k] !== src[k]) missing++;
+    // (The reader counted the column's missing cells, its NaNs: with none, nothing to look for.)
+    if (col.missing > 0) for (let k = 0; k < n; k++) if (src[k] !== src[k]) missing++;
     // Every row, none missing (the usual case): the column itself when nothing else will read it
-    // (evaluation sorts it in place), else one copy of it.
+    // (evaluation may sort it in place), else one copy of it.
     if (missing === 0) return { kind: 'numeric', values: useUp ? src.subarray(0, n) : src.slice(0, n), missing };
   } else {
     for (let k = 0; k < n; k++) if (src[rows[k]] !== src[rows[k]]) missing++;
