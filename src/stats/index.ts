@@ -8,7 +8,7 @@ export { kstwoSf, kstwoCdf, smirnovSf } from './kolmogorov.js';
 export { wasserstein, wassersteinSorted, wassersteinWeightedSorted } from './wasserstein.js';
 export type { WassersteinOptions } from './wasserstein.js';
 export { sortedPairStats, type SortedPairStats } from './sorted-pair.js';
-export { unsortedPairStats } from './unsorted-pair.js';
+export { unsortedPairStats, ksStatisticUnsorted } from './unsorted-pair.js';
 export {
   referenceEdges,
   referenceEdgesSorted,

@@ -19,9 +19,10 @@
  *    distribution (see kolmogorov.ts) with n_e = round-half-even(n·m/(n+m)).
  *
  * Input: finite or infinite numbers; NaN is rejected with a RangeError (callers must remove
- * missing values first). Neither input array is modified: unsorted inputs are copied and sorted.
- * Pass `{ sorted: true }` (or call `ksSorted`) when both arrays are already sorted ascending to
- * skip the copy and sort; only the ends of each array are then checked (O(1)).
+ * missing values first). Neither input array is modified. Unsorted inputs are not sorted either:
+ * D comes from counts in buckets (ksStatisticUnsorted, unsorted-pair.ts), the same bits as
+ * sorting and merging. Pass `{ sorted: true }` (or call `ksSorted`) when both arrays are already
+ * sorted ascending; only the ends of each array are then checked (O(1)).
  *
  * Degenerate cases: an empty side throws; one value per side is fine (D is 0 or 1, p = 1);
  * identical samples give D = 0, p = 1.
@@ -39,7 +40,8 @@
  */
 
 import { kstwoSf } from './kolmogorov.js';
-import { assertNonEmpty, assertSortedEnds, gcd, roundHalfEven, sortedCopy } from './special.js';
+import { assertNonEmpty, assertSortedEnds, gcd, roundHalfEven } from './special.js';
+import { ksStatisticUnsorted } from './unsorted-pair.js';
 
 export interface KsResult {
   /** The KS distance D in [0, 1]. */
@@ -63,9 +65,8 @@ export function ks(reference: Float64Array, current: Float64Array, opts: KsOptio
   assertNonEmpty('ks', 'reference sample', reference);
   assertNonEmpty('ks', 'current sample', current);
   if (opts.sorted) return ksSorted(reference, current);
-  const a = sortedCopy(reference);
-  const b = sortedCopy(current);
-  return ksSorted(a, b);
+  // D without sorting (bucket counts; see unsorted-pair.ts): the same bits as sorting and merging.
+  return ksFromStatistic(ksStatisticUnsorted(reference, current), reference.length, current.length);
 }
 
 /** KS distance D only, for two ascending-sorted samples (no p-value). */

@@ -31,7 +31,6 @@
  */
 
 import { binCounts, binIndex } from './binning.js';
-import { ksStatisticSorted } from './ks.js';
 import { bucketValues, countKeys, gatherBuckets, keyOf, prefixSums, type ValueBuckets } from './select.js';
 import { assertNonEmpty } from './special.js';
 import { sortFloat64 } from './sort.js';
@@ -42,28 +41,43 @@ import { sortFloat64 } from './sort.js';
  */
 export function unsortedPairStats(reference: Float64Array, current: Float64Array, edges: Float64Array, counts: Float64Array, referenceBuckets?: ValueBuckets | null): number {
   const fn = 'unsortedPairStats';
-  assertNonEmpty(fn, 'reference sample', reference);
-  assertNonEmpty(fn, 'current sample', current);
   const ne = edges.length;
   if (ne === 0) throw new RangeError(`${fn}: edges are empty`);
   if (counts.length !== ne + 1) throw new RangeError(`${fn}: counts has length ${counts.length}, expected edges.length + 1 = ${ne + 1}`);
   for (let k = 0; k < ne; k++) {
     if (!Number.isFinite(edges[k]) || (k > 0 && !(edges[k] > edges[k - 1]))) throw new RangeError(`${fn}: edges must be finite and strictly increasing`);
   }
+  return pairStats(fn, reference, current, edges, counts, referenceBuckets ?? null);
+}
+
+/**
+ * The KS statistic alone (no bins) of two samples in any order: ksStatisticSorted of the sorted
+ * samples, bit for bit. `fn` names the caller in errors.
+ */
+export function ksStatisticUnsorted(reference: Float64Array, current: Float64Array, fn = 'ks'): number {
+  return pairStats(fn, reference, current, null, null, null);
+}
+
+function pairStats(fn: string, reference: Float64Array, current: Float64Array, edges: Float64Array | null, counts: Float64Array | null, referenceBuckets: ValueBuckets | null): number {
+  assertNonEmpty(fn, 'reference sample', reference);
+  assertNonEmpty(fn, 'current sample', current);
+  const n = reference.length;
+  const m = current.length;
   const rb = referenceBuckets ?? named(fn, 'reference sample', () => bucketValues(reference));
   if (rb === null) {
-    // (sorting rejects nothing: NaN is looked for first)
+    // The classic way: sorted copies, merged (sorting rejects nothing: NaN is looked for first).
     named(fn, 'current sample', () => countKeys(current, 0, 1, 1, new Int32Array(8)));
-    binCounts(current, edges, counts);
-    return ksStatisticSorted(sortFloat64(reference.slice()), sortFloat64(current.slice()));
+    if (edges) binCounts(current, edges, counts!);
+    const a = sortFloat64(reference.slice());
+    const b = sortFloat64(current.slice());
+    const ext = mergeRange(a, 0, n, b, 0, m, 0, 0, n, m, 0, 0);
+    return extremes(ext[0], ext[1]);
   }
   const { lo, scale, size, start: sr } = rb;
   const keys = size + 3;
   const sc = new Int32Array(size + 4);
   named(fn, 'current sample', () => countKeys(current, lo, scale, size, sc));
   prefixSums(sc);
-  const n = reference.length;
-  const m = current.length;
 
   // The buckets' ends. The merge's last point, after every value, is n/n − m/m = 0 exactly;
   // starting both extremes at 0 therefore changes neither.
@@ -90,29 +104,33 @@ export function unsortedPairStats(reference: Float64Array, current: Float64Array
   }
 
   // Bins: by bucket, but the edges' buckets value by value.
-  counts.fill(0);
-  const edgeKeys = new Int32Array(ne);
-  for (let t = 0; t < ne; t++) edgeKeys[t] = keyOf(edges[t], lo, scale, size);
   const binned: number[] = [];
-  let t = 0;
-  for (let k = 0; k < keys; k++) {
-    while (t < ne && edgeKeys[t] < k) t++;
-    const c = sc[k + 1] - sc[k];
-    if (c === 0) continue;
-    if (t < ne && edgeKeys[t] === k) binned.push(k);
-    else counts[t] += c;
+  if (edges) {
+    const ne = edges.length;
+    counts!.fill(0);
+    const edgeKeys = new Int32Array(ne);
+    for (let t = 0; t < ne; t++) edgeKeys[t] = keyOf(edges[t], lo, scale, size);
+    let t = 0;
+    for (let k = 0; k < keys; k++) {
+      while (t < ne && edgeKeys[t] < k) t++;
+      const c = sc[k + 1] - sc[k];
+      if (c === 0) continue;
+      if (t < ne && edgeKeys[t] === k) binned.push(k);
+      else counts![t] += c;
+    }
   }
 
-  const gatherKeys = [...new Set([...look, ...binned])].sort((a, b) => a - b);
+  const gatherKeys = binned.length === 0 ? look : [...new Set([...look, ...binned])].sort((a, b) => a - b);
   if (gatherKeys.length === 0) return extremes(max, min);
   const curBuckets: ValueBuckets = { lo, scale, size, start: sc };
   const gc = gatherBuckets(current, curBuckets, gatherKeys);
   for (const k of binned) {
     const at = gc.mark[k] - 1;
-    for (let i = gc.from[at]; i < gc.from[at + 1]; i++) counts[binIndex(edges, gc.values[i])]++;
+    for (let i = gc.from[at]; i < gc.from[at + 1]; i++) counts![binIndex(edges!, gc.values[i])]++;
   }
   if (look.length === 0) return extremes(max, min);
   const gr = gatherBuckets(reference, rb, look);
+  const ext = new Float64Array(2);
   for (let u = 0; u < look.length; u++) {
     const k = look[u];
     const ib = sr[k];
@@ -122,25 +140,32 @@ export function unsortedPairStats(reference: Float64Array, current: Float64Array
     // Still worth a look, with the extremes found since?
     if (!(ie / n - jb / m > max || ib / n - je / m < min)) continue;
     const at = gc.mark[k] - 1;
-    const a = gr.values;
-    const b = gc.values;
-    // The merge of ksStatisticSorted over this bucket's sorted values, counting from (ib, jb).
-    let i = gr.from[u];
-    const iEnd = gr.from[u + 1];
-    let j = gc.from[at];
-    const jEnd = gc.from[at + 1];
-    const i0 = ib - i;
-    const j0 = jb - j;
-    while (i < iEnd || j < jEnd) {
-      const v = j >= jEnd || (i < iEnd && a[i] <= b[j]) ? a[i] : b[j];
-      while (i < iEnd && a[i] <= v) i++;
-      while (j < jEnd && b[j] <= v) j++;
-      const d = (i0 + i) / n - (j0 + j) / m;
-      if (d > max) max = d;
-      if (d < min) min = d;
-    }
+    mergeRange(gr.values, gr.from[u], gr.from[u + 1], gc.values, gc.from[at], gc.from[at + 1], ib, jb, n, m, max, min, ext);
+    max = ext[0];
+    min = ext[1];
   }
   return extremes(max, min);
+}
+
+/**
+ * The merge of ksStatisticSorted over a[i..iEnd) and b[j..jEnd) (both sorted), preceded by i0
+ * reference and j0 current values (all smaller): the extremes of i/n − j/m at its points, starting
+ * from max and min, into out (a new array when not given).
+ */
+function mergeRange(a: Float64Array, i: number, iEnd: number, b: Float64Array, j: number, jEnd: number, i0: number, j0: number, n: number, m: number, max: number, min: number, out = new Float64Array(2)): Float64Array {
+  const di = i0 - i;
+  const dj = j0 - j;
+  while (i < iEnd || j < jEnd) {
+    const v = j >= jEnd || (i < iEnd && a[i] <= b[j]) ? a[i] : b[j];
+    while (i < iEnd && a[i] <= v) i++;
+    while (j < jEnd && b[j] <= v) j++;
+    const d = (di + i) / n - (dj + j) / m;
+    if (d > max) max = d;
+    if (d < min) min = d;
+  }
+  out[0] = max;
+  out[1] = min;
+  return out;
 }
 
 /** The statistic from the extremes of i/n − j/m, exactly as ksStatisticSorted forms it. */

@@ -1,5 +1,5 @@
 /**
- * unsortedPairStats (bucket counts, no sort) against what it replaces in evaluation:
+ * unsortedPairStats and ksStatisticUnsorted (bucket counts, no sort) against what they replace:
  * ksStatisticSorted on the sorted samples and binCounts must give the same bits. Those two are
  * checked against scipy/numpy in the golden tests; here equality with them is the contract.
  * Samples are shuffled: the function must not depend on any order.
@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binCounts, ksStatisticSorted, mulberry32, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
 import { bucketValues } from '../../../src/stats/select.js';
-import { unsortedPairStats } from '../../../src/stats/unsorted-pair.js';
+import { ksStatisticUnsorted, unsortedPairStats } from '../../../src/stats/unsorted-pair.js';
 
 const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort();
 
@@ -34,7 +34,8 @@ function expectSame(ref: ArrayLike<number>, cur: ArrayLike<number>, edges: Float
   const got = unsortedPairStats(a, b, edges, counts);
   expect(Object.is(got, wantKs), `ks ${got} against ${wantKs}`).toBe(true);
   expect([...counts]).toEqual([...wantCounts]);
-  // with the reference's buckets given, as a snapshot keeps them
+  // KS alone (as ks() computes it), and with the reference's buckets given, as a snapshot keeps them
+  expect(Object.is(ksStatisticUnsorted(a, b), wantKs)).toBe(true);
   const again = new Float64Array(edges.length + 1);
   expect(Object.is(unsortedPairStats(a, b, edges, again, bucketValues(a)), wantKs)).toBe(true);
   expect([...again]).toEqual([...wantCounts]);
