@@ -4,10 +4,10 @@
  * never logged.
  */
 import { readFileSync } from 'node:fs';
-import { AssignerProtocol, Kafka, Partitioners, logLevel, type KafkaConfig, type PartitionAssigner, type Producer, type SASLOptions } from 'kafkajs';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type PartitionAssigner, type Producer, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, KafkaIoError } from '../errors.js';
 import { patchKafkajsRecordDecoder, patchKafkajsRequestQueue } from './kafkajs-patch.js';
 
 function readSecret(path: string, env: string | undefined, file: string | undefined): string {
@@ -94,10 +94,51 @@ export async function createTopics(kafka: Kafka, config: Config, opts: { partiti
       { topic: t.performance, numPartitions: opts.partitions ?? 6, configEntries: [{ name: 'retention.ms', value: String(90 * DAY) }] },
       { topic: t.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * DAY) }] },
     ].filter((s) => !existing.has(s.topic));
-    if (specs.length > 0) await admin.createTopics({ topics: specs.map((s) => ({ ...s, replicationFactor: -1 })), waitForLeaders: true });
+    if (specs.length > 0) {
+      try {
+        await admin.createTopics({ topics: specs.map((s) => ({ ...s, replicationFactor: -1 })), waitForLeaders: true });
+      } catch (err) {
+        // A broker that has just started may answer kafkajs' wait for the new topics' leaders with
+        // "does not host this topic-partition" before their metadata reached it: the topics were
+        // created, so their leaders are waited for here, through that error.
+        if (errorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+        await waitForLeaders(admin, specs.map((s) => s.topic));
+      }
+    }
     return specs.map((s) => s.topic);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** The Kafka error type (kafkajs' `type`, such as UNKNOWN_TOPIC_OR_PARTITION) of an error or of its causes. */
+export function errorType(err: unknown): string | undefined {
+  for (let e = err as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.type === 'string') return e.type;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return undefined;
+}
+
+/**
+ * Waits until every partition of the topics has a leader, asking the metadata every 250 ms and
+ * going on through errors Kafka calls retriable, for at most `timeoutMs`.
+ */
+export async function waitForLeaders(admin: Pick<Admin, 'fetchTopicMetadata'>, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const waiting = found.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.partitionErrorCode !== 0 || p.leader < 0)).map((t) => t.name);
+      if (found.length === topics.length && waiting.length === 0) return;
+      last = `no leader yet for ${waiting.join(', ') || 'some topics'}`;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable) throw err;
+      last = (err as Error).message;
+    }
+    if (Date.now() >= deadline) throw new KafkaIoError(`the new topics ${topics.join(', ')} have no leader after ${timeoutMs} ms (${last})`, { retriable: true });
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
