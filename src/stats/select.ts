@@ -145,7 +145,7 @@ export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: reado
 }
 
 /** The key of the bucket holding rank r: the last k with start[k] <= r (such a bucket is not empty). */
-export function bucketOfRank(start: Int32Array, r: number): number {
+function bucketOfRank(start: Int32Array, r: number): number {
   let a = 0;
   let b = start.length - 1;
   while (b - a > 1) {

@@ -32,7 +32,7 @@
 
 import { binCounts, binIndex } from './binning.js';
 import { bucketValues, countKeys, gatherBuckets, keyOf, prefixSums, type ValueBuckets } from './select.js';
-import { assertNonEmpty } from './special.js';
+import { assertNoNaN, assertNonEmpty } from './special.js';
 import { sortFloat64 } from './sort.js';
 
 /**
@@ -66,7 +66,7 @@ function pairStats(fn: string, reference: Float64Array, current: Float64Array, e
   const rb = referenceBuckets ?? named(fn, 'reference sample', () => bucketValues(reference));
   if (rb === null) {
     // The classic way: sorted copies, merged (sorting rejects nothing: NaN is looked for first).
-    named(fn, 'current sample', () => countKeys(current, 0, 1, 1, new Int32Array(8)));
+    assertNoNaN(fn, 'current sample', current);
     if (edges) binCounts(current, edges, counts!);
     const a = sortFloat64(reference.slice());
     const b = sortFloat64(current.slice());
