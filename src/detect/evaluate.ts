@@ -113,13 +113,6 @@ function mergedPass(metrics: readonly string[], ref: Float64Array, cur: Float64A
 }
 
 /**
- * The distribution metrics served without ordering the window's values: KS, by bucket counts
- * (unsortedPairStats), and the binned ones. When a numeric feature asks for KS and otherwise only
- * for these and data-quality metrics, its window is not sorted.
- */
-const ORDER_FREE_METRICS: ReadonlySet<string> = new Set(['ks', 'psi', 'js', 'hellinger']);
-
-/**
  * Whether evaluating these metrics of a numeric feature reads the values in order (the sorted
  * reference and window): every time, but when KS comes with binned and data-quality metrics only.
  */
@@ -127,11 +120,15 @@ export function readsInOrder(metrics: readonly string[]): boolean {
   return !orderFree(metrics);
 }
 
+/**
+ * Whether a numeric feature's metrics are served without ordering the values: KS, by bucket
+ * counts (unsortedPairStats), with only binned and data-quality metrics beside it.
+ */
 function orderFree(metrics: readonly string[]): boolean {
   let ks = false;
   for (const m of metrics) {
     if (m === 'ks') ks = true;
-    else if (!ORDER_FREE_METRICS.has(m) && getMetric(m).signal !== 'quality') return false;
+    else if (!BINNED_METRICS.has(m) && getMetric(m).signal !== 'quality') return false;
   }
   return ks;
 }

@@ -45,31 +45,37 @@ export function referenceEdgesSorted(sorted: Float64Array, bins = 10): Float64Ar
 export function referenceBins(reference: Float64Array, bins = 10, buckets?: ValueBuckets | null): { edges: Float64Array; counts: Float64Array } {
   const { edges, buckets: b, gathered: g } = edgesOf(reference, bins, buckets ?? null);
   if (!b || !g) return { edges, counts: binCounts(reference, edges) };
-  // By bucket: every value of a bucket that no edge falls in lies in the bin of the edges below
-  // the bucket. The values of an edge's bucket are counted one by one; such a bucket holds one of
-  // the quantiles' ranks, so it was gathered (if not, all values are binned one by one).
+  // An edge's bucket holds one of the quantiles' ranks, so it was gathered (if not, all values
+  // are binned one by one).
+  const counts = new Float64Array(edges.length + 1);
+  for (const k of binWholeBuckets(b.start, b, edges, counts)) {
+    const m = g.mark[k] - 1;
+    if (m < 0) return { edges, counts: binCounts(reference, edges) };
+    for (let i = g.from[m]; i < g.from[m + 1]; i++) counts[binIndex(edges, g.values[i])]++;
+  }
+  return { edges, counts };
+}
+
+/**
+ * Bins by bucket: adds to `counts` the values of every bucket that no edge falls in (they all
+ * lie in the bin of the edges below the bucket), from the prefix counts `start` (length K + 4)
+ * of a sample in the buckets `b`. Returns the keys, ascending, of the non-empty buckets an edge
+ * falls in, whose values the caller bins one by one.
+ */
+export function binWholeBuckets(start: Int32Array, b: ValueBuckets, edges: Float64Array, counts: Float64Array): number[] {
   const ne = edges.length;
   const keys = new Int32Array(ne);
-  for (let t = 0; t < ne; t++) {
-    const k = keyOf(edges[t], b.lo, b.scale, b.size);
-    if (b.start[k + 1] > b.start[k] && g.mark[k] === 0) return { edges, counts: binCounts(reference, edges) };
-    keys[t] = k;
-  }
-  const counts = new Float64Array(ne + 1);
-  const start = b.start;
+  for (let t = 0; t < ne; t++) keys[t] = keyOf(edges[t], b.lo, b.scale, b.size);
+  const left: number[] = [];
   let t = 0;
   for (let k = 0; k < start.length - 1; k++) {
     while (t < ne && keys[t] < k) t++;
     const c = start[k + 1] - start[k];
     if (c === 0) continue;
-    if (t < ne && keys[t] === k) {
-      const m = g.mark[k] - 1;
-      for (let i = g.from[m]; i < g.from[m + 1]; i++) counts[binIndex(edges, g.values[i])]++;
-    } else {
-      counts[t] += c;
-    }
+    if (t < ne && keys[t] === k) left.push(k);
+    else counts[t] += c;
   }
-  return { edges, counts };
+  return left;
 }
 
 /** The edges, from order statistics (bucketing the sample unless `buckets` is given). */

@@ -96,10 +96,8 @@ export function prefixSums(a: Int32Array): void {
 
 /** The values of some buckets of a sample, gathered and each sorted ascending. */
 export interface GatheredBuckets {
-  /** 1 + the bucket's place in `keys`, or 0 for buckets not gathered (indexed by key). */
+  /** 1 + the bucket's place among the gathered keys, or 0 for buckets not gathered (indexed by key). */
   readonly mark: Int32Array;
-  /** The gathered buckets' keys, ascending. */
-  readonly keys: readonly number[];
   /** Bucket t's values are values[from[t]..from[t + 1]) (t from 0), sorted. */
   readonly from: Int32Array;
   readonly values: Float64Array;
@@ -141,7 +139,7 @@ export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: reado
       if (i < part.length || v === 0) sortFloat64(part);
     } else part.sort();
   }
-  return { mark, keys, from, values };
+  return { mark, from, values };
 }
 
 /** The key of the bucket holding rank r: the last k with start[k] <= r (such a bucket is not empty). */

@@ -30,8 +30,8 @@
  * is zeroed and filled. Neither sample is modified.
  */
 
-import { binCounts, binIndex } from './binning.js';
-import { bucketValues, countKeys, gatherBuckets, keyOf, prefixSums, type ValueBuckets } from './select.js';
+import { binCounts, binIndex, binWholeBuckets } from './binning.js';
+import { bucketValues, countKeys, gatherBuckets, prefixSums, type ValueBuckets } from './select.js';
 import { assertNoNaN, assertNonEmpty } from './special.js';
 import { sortFloat64 } from './sort.js';
 
@@ -104,20 +104,10 @@ function pairStats(fn: string, reference: Float64Array, current: Float64Array, e
   }
 
   // Bins: by bucket, but the edges' buckets value by value.
-  const binned: number[] = [];
+  let binned: number[] = [];
   if (edges) {
-    const ne = edges.length;
     counts!.fill(0);
-    const edgeKeys = new Int32Array(ne);
-    for (let t = 0; t < ne; t++) edgeKeys[t] = keyOf(edges[t], lo, scale, size);
-    let t = 0;
-    for (let k = 0; k < keys; k++) {
-      while (t < ne && edgeKeys[t] < k) t++;
-      const c = sc[k + 1] - sc[k];
-      if (c === 0) continue;
-      if (t < ne && edgeKeys[t] === k) binned.push(k);
-      else counts![t] += c;
-    }
+    binned = binWholeBuckets(sc, rb, edges, counts!);
   }
 
   const gatherKeys = binned.length === 0 ? look : [...new Set([...look, ...binned])].sort((a, b) => a - b);
