@@ -21,6 +21,7 @@ import { FileInputError } from '../../errors.js';
 import { CsvSyntaxError, CsvTokenizer, chunking, fieldCountError, headerSlots } from './csv.js';
 import { showCell } from './two-pass.js';
 import type { ColumnData, ReadOptions, TableData } from './types.js';
+import { CsvKernel } from './csv-kernel.js';
 import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimalBytes } from './values.js';
 
 const COMMA = 44;
@@ -111,6 +112,16 @@ class CsvColumnReader {
 
   private readonly tok: CsvTokenizer;
 
+  /**
+   * The WebAssembly fast path for lines of numbers (csv-kernel.ts), made with the header when every
+   * wanted column is numeric; dropped when a column stops being numeric, or when it keeps giving
+   * lines back (see kernelLines).
+   */
+  private kernel: CsvKernel | null = null;
+  /** Lines the kernel parsed, and lines it gave back to plainLine, for the decision to drop it. */
+  private kernelRows = 0;
+  private kernelMisses = 0;
+
   constructor(private readonly file: string, private readonly size: number, private readonly options: ReadOptions) {
     this.wanted = [...options.columns];
     this.n = this.wanted.length;
@@ -147,6 +158,12 @@ class CsvColumnReader {
     this.header = header;
     this.headerLength = header.length;
     this.slot = slot;
+    if (this.allNumeric()) this.kernel = CsvKernel.create(slot, this.n);
+  }
+
+  /** Whether every wanted column takes numbers the fast way (forced numeric or inferred so far). */
+  private allNumeric(): boolean {
+    return this.modes.every((m) => m <= Mode.Inferred);
   }
 
   // ---------------------------------------------------------------- cells and records
@@ -302,6 +319,47 @@ class CsvColumnReader {
     this.endRecord(f, this.line);
   }
 
+  // ---------------------------------------------------------------- the kernel
+
+  /** Whether the kernel holds this chunk's lines (load copies them once per chunk). */
+  private kernelLoaded = false;
+
+  /**
+   * Lets the kernel parse the complete lines of b from `p` (a line start) on, up to the first line
+   * it gives back, and takes its rows. Returns where the reader goes on: the end of the complete
+   * lines, or the start of the line given back, which the caller handles as without the kernel.
+   */
+  private kernelLines(b: Buffer, p: number, end: number): number {
+    const kernel = this.kernel!;
+    // A column no longer numeric (a cell inferred it categorical), or a file where most lines
+    // are given back (say, many empty cells): the reader alone from here on.
+    if (!this.allNumeric() || (this.kernelMisses > 1000 && this.kernelRows < 16 * this.kernelMisses)) {
+      this.kernel = null;
+      return p;
+    }
+    if (!this.kernelLoaded) {
+      const last = b.lastIndexOf(LF, end - 1);
+      if (last < p) return p;
+      kernel.load(b, p, last + 1);
+      this.kernelLoaded = true;
+    }
+    while (p < kernel.loadedEnd) {
+      const stop = kernel.parse(p);
+      const rows = kernel.rows;
+      if (rows > 0) {
+        if (this.rows + rows >= this.cap) this.grow(Math.max(this.cap * 2, this.rows + rows + 1));
+        for (let k = 0; k < this.n; k++) this.nums[k]!.set(kernel.column(k), this.rows);
+        this.rows += rows;
+        this.line += rows;
+        this.kernelRows += rows;
+      }
+      p = stop;
+      if (rows < kernel.stride) break; // it gave a line back, or the lines are done
+    }
+    if (p < kernel.loadedEnd) this.kernelMisses++;
+    return p;
+  }
+
   // ---------------------------------------------------------------- the file
 
   /**
@@ -367,7 +425,9 @@ class CsvColumnReader {
         }
         const text = buf.subarray(0, end);
         let quote = text.indexOf(QUOTE, p);
+        this.kernelLoaded = false;
         for (;;) {
+          if (this.kernel !== null && !inTokenizer) p = this.kernelLines(text, p, end);
           const lf = text.indexOf(LF, p);
           if (lf < 0) break;
           if (inTokenizer || this.header === null || (quote >= 0 && quote < lf)) {
