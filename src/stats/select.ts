@@ -56,7 +56,7 @@ export function bucketValues(values: Float64Array, lo?: number, hi?: number): Va
   const scale = size / (hi - lo);
   if (!(lo > -Infinity && hi < Infinity && scale > 0 && scale < Infinity)) return null;
   const start = new Int32Array(size + 4);
-  countKeys(values, lo, scale, size, start);
+  countOwnKeys(values, lo, hi, scale, size, start);
   prefixSums(start);
   return { lo, scale, size, start };
 }
@@ -72,11 +72,32 @@ export function countKeys(values: Float64Array, lo: number, scale: number, size:
     if (x !== x) nan = true;
     counts[Math.min(Math.max((x - lo) * scale + 1, 0), last) | 0]++;
   }
-  if (nan) {
-    let i = 0;
-    while (values[i] === values[i]) i++;
-    throw new RangeError(`the sample contains NaN at index ${i}; remove missing values first`);
+  if (nan) throwNaN(values);
+}
+
+/**
+ * countKeys for the sample whose extremes are lo and hi: its keys lie in 1..K + 1 (see the module
+ * comment), so none needs the clamps, which cost a third of the pass. That the values do lie
+ * there is checked on the counts afterwards (a key out of range is dropped or lands in 0 or K + 2;
+ * NaN gives 0), so wrong extremes throw instead of miscounting. `counts` must be zero.
+ */
+function countOwnKeys(values: Float64Array, lo: number, hi: number, scale: number, size: number, counts: Int32Array): void {
+  for (let i = 0; i < values.length; i++) counts[((values[i] - lo) * scale + 1) | 0]++;
+  let inside = 0;
+  for (let k = 1; k <= size + 1; k++) inside += counts[k];
+  if (inside === values.length) return;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x) throwNaN(values);
+    if (!(x >= lo && x <= hi)) throw new RangeError(`the sample has ${x} at index ${i}, outside the range [${lo}, ${hi}] it was bucketed by`);
   }
+  throw new RangeError('bucketValues: the keys fell outside 1..K + 1 (scale and range disagree)');
+}
+
+function throwNaN(values: Float64Array): never {
+  let i = 0;
+  while (values[i] === values[i]) i++;
+  throw new RangeError(`the sample contains NaN at index ${i}; remove missing values first`);
 }
 
 /** The key of x (see the module comment). */
@@ -103,8 +124,12 @@ export interface GatheredBuckets {
   readonly values: Float64Array;
 }
 
-/** Gathers and sorts the values of the buckets `keys` (ascending, distinct) of a bucketed sample. */
-export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: readonly number[]): GatheredBuckets {
+/**
+ * Gathers and sorts the values of the buckets `keys` (ascending, distinct) of a bucketed sample.
+ * `own`: b was made from this very sample (bucketValues), so its keys need no clamps. Either way,
+ * a sample whose keys do not match b's counts throws.
+ */
+export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: readonly number[], own = false): GatheredBuckets {
   const { lo, scale, size, start } = b;
   const nm = keys.length;
   const mark = new Int32Array(size + 3);
@@ -120,7 +145,14 @@ export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: reado
   }
   from[nm] = total;
   const values = new Float64Array(total);
-  if (nm > 0) {
+  if (nm > 0 && own) {
+    // (the key of keyOf without its clamps, as countOwnKeys counted it)
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i];
+      const t = mark[((x - lo) * scale + 1) | 0];
+      if (t !== 0) values[at[t]++] = x;
+    }
+  } else if (nm > 0) {
     // (the key of keyOf, written out: no call per value)
     const last = size + 2;
     for (let i = 0; i < sample.length; i++) {
@@ -128,6 +160,9 @@ export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: reado
       const t = mark[Math.min(Math.max((x - lo) * scale + 1, 0), last) | 0];
       if (t !== 0) values[at[t]++] = x;
     }
+  }
+  for (let t = 0; t < nm; t++) {
+    if (at[t + 1] !== from[t + 1]) throw new RangeError(`gatherBuckets: bucket ${keys[t]} holds ${at[t + 1] - from[t]} values of the sample, its count says ${from[t + 1] - from[t]}`);
   }
   for (let t = 0; t < nm; t++) {
     const part = values.subarray(from[t], from[t + 1]);
@@ -185,7 +220,7 @@ export function orderStatisticsGathered(values: Float64Array, ranks: ArrayLike<n
   const keys: number[] = [];
   for (let i = 0; i < ranks.length; i++) keys.push(bucketOfRank(b.start, ranks[i]));
   const distinct = [...new Set(keys)].sort((x, y) => x - y);
-  const g = gatherBuckets(values, b, distinct);
+  const g = gatherBuckets(values, b, distinct, true);
   for (let i = 0; i < ranks.length; i++) {
     const k = keys[i];
     out[i] = g.values[g.from[g.mark[k] - 1] + ranks[i] - b.start[k]];

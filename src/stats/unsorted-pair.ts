@@ -119,7 +119,7 @@ function pairStats(fn: string, reference: Float64Array, current: Float64Array, e
     for (let i = gc.from[at]; i < gc.from[at + 1]; i++) counts![binIndex(edges!, gc.values[i])]++;
   }
   if (look.length === 0) return extremes(max, min);
-  const gr = gatherBuckets(reference, rb, look);
+  const gr = gatherBuckets(reference, rb, look, true);
   const ext = new Float64Array(2);
   for (let u = 0; u < look.length; u++) {
     const k = look[u];

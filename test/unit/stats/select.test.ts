@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binCountsSorted } from '../../../src/stats/binning.js';
 import { mulberry32, orderStatistics, referenceBins, referenceEdges, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
+import { bucketValues, gatherBuckets, keyOf } from '../../../src/stats/select.js';
 
 const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort();
 const bits = (a: Float64Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length * 2)];
@@ -90,5 +91,25 @@ describe('referenceEdges and referenceBins on unsorted samples equal the sorted 
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('bucket counts and gathers check the sample they are given', () => {
+  it('bucketValues refuses extremes that are not the sample\'s, and NaN, instead of miscounting', () => {
+    const values = Float64Array.from([3, 1, 4, 1, 5, 9, 2, 6]);
+    expect(bucketValues(values, 1, 9)?.start.at(-1)).toBe(8);
+    expect(() => bucketValues(values, 2, 9)).toThrow('the sample has 1 at index 1, outside the range [2, 9]');
+    expect(() => bucketValues(values, 1, 8)).toThrow('the sample has 9 at index 5, outside the range [1, 8]');
+    expect(() => bucketValues(Float64Array.from([1, NaN, 2]), 1, 2)).toThrow('the sample contains NaN at index 1');
+  });
+
+  it('gatherBuckets refuses a sample whose keys do not match the counts, whether or not it is their own', () => {
+    const values = Float64Array.from({ length: 2000 }, (_, i) => Math.sin(i));
+    const b = bucketValues(values)!;
+    const keys = [keyOf(values[7], b.lo, b.scale, b.size)];
+    expect(gatherBuckets(values, b, keys, true).values).toEqual(gatherBuckets(values, b, keys).values);
+    const other = values.map((x) => x / 2);
+    expect(() => gatherBuckets(other, b, keys, true)).toThrow(/gatherBuckets: bucket \d+ holds \d+ values of the sample, its count says \d+/);
+    expect(() => gatherBuckets(other, b, keys)).toThrow(/gatherBuckets: bucket/);
   });
 });
