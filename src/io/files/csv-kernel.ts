@@ -10,8 +10,9 @@
  * line back:
  *  - it handles lines whose wanted fields are all decimal numbers in scanDecimalBytes' fast form
  *    (optional sign, digits, optional point and digits, at most 15 significant digits, at most 22
- *    fraction digits, no exponent), each followed by a comma or the end of the line (a CR is
- *    allowed where plainLine allows it), and whose unwanted fields hold no double quote;
+ *    fraction digits, no exponent) or empty, each followed by a comma or the end of the line (a CR
+ *    is allowed after a number where plainLine allows it), and whose unwanted fields hold no
+ *    double quote; an empty cell is missing, NaN, counted per column once its line is complete;
  *  - each value is computed with the same double operations, in the same order, as
  *    scanDecimalBytes (m = m·10 + digit, then m / 10^fraction digits, then the sign), so every bit
  *    is the same;
@@ -41,9 +42,9 @@ const KERNEL = String.raw`
   ;; Returns where it stopped: $e, the start of the line after the last one parsed when $maxRows
   ;; were parsed, or the first byte of a line it does not take.
   (func (export "parse") (param $slots i32) (param $nf i32) (param $pow i32) (param $s i32) (param $e i32)
-        (param $out i32) (param $stride i32) (param $maxRows i32) (result i32)
+        (param $out i32) (param $stride i32) (param $maxRows i32) (param $missing i32) (param $empty i32) (result i32)
     (local $line i32) (local $f i32) (local $k i32) (local $c i32) (local $neg i32) (local $m f64)
-    (local $i0 i32) (local $f0 i32) (local $fd i32) (local $v f64) (local $row i32)
+    (local $i0 i32) (local $f0 i32) (local $fd i32) (local $v f64) (local $row i32) (local $ne i32)
     (block $bail
       (block $done
         (loop $lines
@@ -51,6 +52,7 @@ const KERNEL = String.raw`
           (br_if $done (i32.ge_u (local.get $row) (local.get $maxRows)))
           (local.set $line (local.get $s))
           (local.set $f (i32.const 0))
+          (local.set $ne (i32.const 0))
           ;; a blank line, or one starting with CR: the reader's
           (local.set $c (i32.load8_u (local.get $s)))
           (br_if $bail (i32.or (i32.eq (local.get $c) (i32.const 10)) (i32.eq (local.get $c) (i32.const 13))))
@@ -69,6 +71,16 @@ const KERNEL = String.raw`
                       (br $skip)))))
               (else
                 (local.set $c (i32.load8_u (local.get $s)))
+                (if (i32.or (i32.eq (local.get $c) (i32.const 44)) (i32.eq (local.get $c) (i32.const 10)))
+                  (then
+                    ;; an empty cell: missing (NaN), counted once the line is complete
+                    (f64.store
+                      (i32.add (local.get $out)
+                               (i32.shl (i32.add (i32.mul (local.get $k) (local.get $stride)) (local.get $row)) (i32.const 3)))
+                      (f64.const nan))
+                    (i32.store (i32.add (local.get $empty) (i32.shl (local.get $ne) (i32.const 2))) (local.get $k))
+                    (local.set $ne (i32.add (local.get $ne) (i32.const 1))))
+                  (else
                 (local.set $neg (i32.eq (local.get $c) (i32.const 45)))
                 (if (i32.or (local.get $neg) (i32.eq (local.get $c) (i32.const 43)))
                   (then
@@ -121,12 +133,21 @@ const KERNEL = String.raw`
                 (f64.store
                   (i32.add (local.get $out)
                            (i32.shl (i32.add (i32.mul (local.get $k) (local.get $stride)) (local.get $row)) (i32.const 3)))
-                  (local.get $v))))
+                  (local.get $v))))))
             (local.set $f (i32.add (local.get $f) (i32.const 1)))
             (local.set $s (i32.add (local.get $s) (i32.const 1)))
             (br_if $fields (i32.eq (local.get $c) (i32.const 44))))
           ;; the line feed is passed: the line is complete if it had every field
           (br_if $bail (i32.ne (local.get $f) (local.get $nf)))
+          ;; the line's empty cells count now
+          (block $counted
+            (loop $count
+              (br_if $counted (i32.eqz (local.get $ne)))
+              (local.set $ne (i32.sub (local.get $ne) (i32.const 1)))
+              (local.set $k (i32.add (local.get $missing)
+                                     (i32.shl (i32.load (i32.add (local.get $empty) (i32.shl (local.get $ne) (i32.const 2)))) (i32.const 2))))
+              (i32.store (local.get $k) (i32.add (i32.load (local.get $k)) (i32.const 1)))
+              (br $count)))
           (local.set $row (i32.add (local.get $row) (i32.const 1)))
           (br $lines)))
       (global.set $rows (local.get $row))
@@ -174,11 +195,15 @@ export const kernelText = KERNEL;
  */
 export class CsvKernel {
   private readonly memory: WasmMemory;
-  private readonly parseFn: (slots: number, nf: number, pow: number, s: number, e: number, out: number, stride: number, maxRows: number) => number;
+  private readonly parseFn: (slots: number, nf: number, pow: number, s: number, e: number, out: number, stride: number, maxRows: number, missing: number, empty: number) => number;
   private readonly rowsGlobal: { value: number };
   private readonly nf: number;
+  private readonly columns: number;
   private readonly pow: number;
+  private readonly missingAt: number;
+  private readonly empty: number;
   private readonly out: number;
+  private missingCounts: Int32Array;
   readonly stride: number;
   private input: number;
   private inputBytes = 0;
@@ -197,10 +222,14 @@ export class CsvKernel {
 
   private constructor(module: object, slots: Int32Array, columns: number) {
     this.nf = slots.length;
+    this.columns = columns;
     this.stride = Math.max(64, Math.floor(OUTPUT_BYTES / (8 * columns)));
-    // Layout: slots, powers of ten (8-aligned), output, input (last, so it can grow).
+    // Layout: slots, powers of ten (8-aligned), missing cells by column, a line's empty cells,
+    // output, input (last, so it can grow).
     this.pow = align8(4 * slots.length);
-    this.out = this.pow + 8 * 23;
+    this.missingAt = this.pow + 8 * 23;
+    this.empty = this.missingAt + 4 * columns;
+    this.out = align8(this.empty + 4 * slots.length);
     this.input = this.out + 8 * columns * this.stride;
     this.memory = new wasmApi!.Memory({ initial: Math.ceil(this.input / PAGE) + 1 });
     const instance = new wasmApi!.Instance(module, { env: { mem: this.memory } });
@@ -208,6 +237,7 @@ export class CsvKernel {
     this.rowsGlobal = instance.exports.rows as { value: number };
     this.bytes = new Uint8Array(this.memory.buffer);
     this.values = new Float64Array(this.memory.buffer);
+    this.missingCounts = new Int32Array(this.memory.buffer, this.missingAt, this.columns);
     new Int32Array(this.memory.buffer, 0, slots.length).set(slots);
     for (let k = 0; k <= 22; k++) this.values[this.pow / 8 + k] = 10 ** k;
     this.inputBytes = this.memory.buffer.byteLength - this.input;
@@ -220,6 +250,7 @@ export class CsvKernel {
       this.memory.grow(Math.ceil((n - this.inputBytes) / PAGE));
       this.bytes = new Uint8Array(this.memory.buffer);
       this.values = new Float64Array(this.memory.buffer);
+      this.missingCounts = new Int32Array(this.memory.buffer, this.missingAt, this.columns);
       this.inputBytes = this.memory.buffer.byteLength - this.input;
     }
     this.bytes.set(b.subarray(start, end), this.input);
@@ -239,8 +270,15 @@ export class CsvKernel {
    */
   parse(at: number): number {
     const s = this.input + (at - this.base);
-    const stop = this.parseFn(0, this.nf, this.pow, s, this.input + this.length, this.out, this.stride, this.stride);
+    const stop = this.parseFn(0, this.nf, this.pow, s, this.input + this.length, this.out, this.stride, this.stride, this.missingAt, this.empty);
     return this.base + (stop - this.input);
+  }
+
+  /** Empty cells of column k in the lines parsed since the last call of this (then zero again). */
+  takeMissing(k: number): number {
+    const n = this.missingCounts[k];
+    this.missingCounts[k] = 0;
+    return n;
   }
 
   /** Lines parsed by the last call of parse. */
@@ -248,7 +286,7 @@ export class CsvKernel {
     return this.rowsGlobal.value;
   }
 
-  /** The values of column k from the last call of parse (a view: copy before the next call). */
+  /** The values of column k from the last call of parse, NaN for empty cells (a view: copy before the next call). */
   column(k: number): Float64Array {
     const at = this.out / 8 + k * this.stride;
     return this.values.subarray(at, at + this.rows);

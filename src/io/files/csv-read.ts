@@ -348,7 +348,10 @@ class CsvColumnReader {
       const rows = kernel.rows;
       if (rows > 0) {
         if (this.rows + rows >= this.cap) this.grow(Math.max(this.cap * 2, this.rows + rows + 1));
-        for (let k = 0; k < this.n; k++) this.nums[k]!.set(kernel.column(k), this.rows);
+        for (let k = 0; k < this.n; k++) {
+          this.nums[k]!.set(kernel.column(k), this.rows);
+          this.missing[k] += kernel.takeMissing(k);
+        }
         this.rows += rows;
         this.line += rows;
         this.kernelRows += rows;

@@ -211,9 +211,9 @@ class FuncWriter {
         out.push(0x41, ...sleb(BigInt(int(args[0] as string))));
         return;
       case 'f64.const': {
-        const bytes = new Uint8Array(new Float64Array([Number(args[0])]).buffer);
-        if (Number.isNaN(Number(args[0]))) throw new Error(`wat: bad f64 constant ${args[0]}`);
-        out.push(0x44, ...bytes);
+        const x = args[0] === 'nan' ? NaN : Number(args[0]);
+        if (Number.isNaN(x) && args[0] !== 'nan') throw new Error(`wat: bad f64 constant ${args[0]}`);
+        out.push(0x44, ...new Uint8Array(new Float64Array([x]).buffer));
         return;
       }
     }
