@@ -16,6 +16,7 @@
  * sorted whole, a copy. NaN throws a RangeError: callers remove missing values first.
  */
 
+import { countKeysWasm, gatherWasm } from './bucket-kernel.js';
 import { sortFloat64 } from './sort.js';
 
 const MIN_BUCKETS = 256;
@@ -65,6 +66,14 @@ export function bucketValues(values: Float64Array, lo?: number, hi?: number): Va
  * Adds each value's key to counts[key] (counts of length K + 4 or more). NaN throws.
  */
 export function countKeys(values: Float64Array, lo: number, scale: number, size: number, counts: Int32Array): void {
+  const nan = countKeysWasm(values, lo, scale, size, counts);
+  if (nan > 0) throwNaN(values);
+  if (nan === 0) return;
+  countKeysHere(values, lo, scale, size, counts);
+}
+
+/** countKeys in TypeScript (where the kernel does not run: see bucket-kernel.ts). */
+function countKeysHere(values: Float64Array, lo: number, scale: number, size: number, counts: Int32Array): void {
   const last = size + 2;
   let nan = false;
   for (let i = 0; i < values.length; i++) {
@@ -82,7 +91,10 @@ export function countKeys(values: Float64Array, lo: number, scale: number, size:
  * NaN gives 0), so wrong extremes throw instead of miscounting. `counts` must be zero.
  */
 function countOwnKeys(values: Float64Array, lo: number, hi: number, scale: number, size: number, counts: Int32Array): void {
-  for (let i = 0; i < values.length; i++) counts[((values[i] - lo) * scale + 1) | 0]++;
+  // (the kernel clamps, which changes no key of the sample's own, and counts NaN at key 0)
+  if (countKeysWasm(values, lo, scale, size, counts) < 0) {
+    for (let i = 0; i < values.length; i++) counts[((values[i] - lo) * scale + 1) | 0]++;
+  }
   let inside = 0;
   for (let k = 1; k <= size + 1; k++) inside += counts[k];
   if (inside === values.length) return;
@@ -145,7 +157,9 @@ export function gatherBuckets(sample: Float64Array, b: ValueBuckets, keys: reado
   }
   from[nm] = total;
   const values = new Float64Array(total);
-  if (nm > 0 && own) {
+  if (nm > 0 && gatherWasm(sample, lo, scale, size, mark, at, values)) {
+    // (done by the kernel, which clamps: the same keys, own sample or not)
+  } else if (nm > 0 && own) {
     // (the key of keyOf without its clamps, as countOwnKeys counted it)
     for (let i = 0; i < sample.length; i++) {
       const x = sample[i];

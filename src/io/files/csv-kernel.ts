@@ -25,12 +25,12 @@
  * not wanted), the powers of ten, the bytes of the lines, and the values it parsed, column after
  * column (`stride` rows each).
  *
- * Set `csvKernel.enabled = false` to read without it (tests compare the two; DRIFTLINE_CSV_WASM=0
+ * Set `csvKernel.enabled = false` to read without it (tests compare the two; DRIFTLINE_WASM=0
  * does the same for a whole process).
  */
-import { assembleWat } from './wasm.js';
+import { assembleWat } from '../../stats/wasm.js';
 
-export const csvKernel = { enabled: process.env.DRIFTLINE_CSV_WASM !== '0' };
+export const csvKernel = { enabled: process.env.DRIFTLINE_WASM !== '0' };
 
 const KERNEL = String.raw`
 (module

@@ -11,7 +11,7 @@ import { chunking, CsvSource } from '../../../src/io/files/csv.js';
 import { readCsvTable } from '../../../src/io/files/csv-read.js';
 import type { ReadOptions, TableData } from '../../../src/io/files/index.js';
 import { readTwoPass } from '../../../src/io/files/two-pass.js';
-import { assembleWat } from '../../../src/io/files/wasm.js';
+import { assembleWat } from '../../../src/stats/wasm.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-csv-kernel-'));
 let n = 0;

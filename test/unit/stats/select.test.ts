@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binCountsSorted } from '../../../src/stats/binning.js';
 import { mulberry32, orderStatistics, referenceBins, referenceEdges, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
-import { bucketValues, gatherBuckets, keyOf } from '../../../src/stats/select.js';
+import { bucketKernel } from '../../../src/stats/bucket-kernel.js';
+import { bucketValues, countKeys, gatherBuckets, keyOf } from '../../../src/stats/select.js';
 
 const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort();
 const bits = (a: Float64Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length * 2)];
@@ -111,5 +112,64 @@ describe('bucket counts and gathers check the sample they are given', () => {
     const other = values.map((x) => x / 2);
     expect(() => gatherBuckets(other, b, keys, true)).toThrow(/gatherBuckets: bucket \d+ holds \d+ values of the sample, its count says \d+/);
     expect(() => gatherBuckets(other, b, keys)).toThrow(/gatherBuckets: bucket/);
+  });
+});
+
+describe('the WebAssembly bucket kernel counts and gathers as the TypeScript passes do', () => {
+  const r = mulberry32(77);
+  const samples: [string, Float64Array][] = [
+    ['normal', Float64Array.from({ length: 50_000 }, () => standardNormal(r))],
+    ['heavy tails', Float64Array.from({ length: 20_000 }, () => Math.tan(Math.PI * (r() - 0.5)))],
+    ['ties and signed zeros', Float64Array.from({ length: 10_000 }, (_, i) => [0, -0, 1, -1, 5e-324, -5e-324, 2][i % 7])],
+    ['huge and tiny', Float64Array.from({ length: 8_192 }, (_, i) => (i % 2 ? 1e300 : -1e-300) * r())],
+  ];
+  /** The same call with the kernel and without it: results and thrown messages. */
+  const bothWays = <T>(f: () => T): [unknown, unknown] => {
+    const run = () => {
+      try {
+        return f();
+      } catch (err) {
+        return `threw: ${(err as Error).message}`;
+      }
+    };
+    bucketKernel.enabled = true;
+    const withKernel = run();
+    bucketKernel.enabled = false;
+    const without = run();
+    bucketKernel.enabled = true;
+    return [withKernel, without];
+  };
+
+  it('counts the keys of a sample, its own buckets and another sample in them (values outside, infinities, NaN)', () => {
+    for (const [name, ref] of samples) {
+      const [a, b] = bothWays(() => [...bucketValues(ref)!.start]);
+      expect(a, name).toEqual(b);
+      const rb = bucketValues(ref)!;
+      const cur = Float64Array.from({ length: 9_000 }, (_, i) => (i === 5 ? Infinity : i === 6 ? -Infinity : ref[i % ref.length] * 1.5 + 0.1));
+      const [c, d] = bothWays(() => {
+        const counts = new Int32Array(rb.size + 4);
+        countKeys(cur, rb.lo, rb.scale, rb.size, counts);
+        return [...counts];
+      });
+      expect(c, name).toEqual(d);
+      cur[4_321] = NaN;
+      const [e, f] = bothWays(() => countKeys(cur, rb.lo, rb.scale, rb.size, new Int32Array(rb.size + 4)));
+      expect(e).toBe('threw: the sample contains NaN at index 4321; remove missing values first');
+      expect(f).toEqual(e);
+    }
+  });
+
+  it('gathers the same values of the same buckets, own sample or not', () => {
+    for (const [name, ref] of samples) {
+      const rb = bucketValues(ref)!;
+      const full = Array.from({ length: rb.size + 3 }, (_, k) => k).filter((k) => rb.start[k + 1] > rb.start[k]);
+      const keys = full.filter((_, i) => i % Math.max(1, Math.floor(full.length / 12)) === 0);
+      const [a, b] = bothWays(() => {
+        const g = gatherBuckets(ref, rb, keys, true);
+        return { from: [...g.from], values: bits(g.values) };
+      });
+      expect(a, name).toEqual(b);
+      expect((a as { values: number[] }).values.length).toBeGreaterThan(0);
+    }
   });
 });

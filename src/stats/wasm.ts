@@ -1,8 +1,9 @@
 /**
  * A small assembler from the WebAssembly text format (WAT, folded form) to a binary module, for
- * the few kernels that run as WebAssembly (csv-kernel.ts). The kernels are written, read and
- * reviewed as text; this turns them into bytes at start-up (well under a millisecond), so there is
- * no compiled artefact in the repository and no tool to install.
+ * the few kernels that run as WebAssembly (bucket-kernel.ts here, io/files/csv-kernel.ts). The
+ * kernels are written, read and reviewed as text; this turns them into bytes when first needed
+ * (well under a millisecond), so there is no compiled artefact in the repository and no tool to
+ * install. It lives in stats/ because stats/ imports nothing from the rest of the project.
  *
  * It knows the subset the kernels use, and rejects anything else with the token it did not know:
  *   (module
@@ -32,6 +33,7 @@ const OPS: Record<string, { code: number; align?: number }> = {
   'f64.le': { code: 0x65 }, 'f64.ge': { code: 0x66 },
   'i32.add': { code: 0x6a }, 'i32.sub': { code: 0x6b }, 'i32.mul': { code: 0x6c }, 'i32.and': { code: 0x71 },
   'i32.or': { code: 0x72 }, 'i32.xor': { code: 0x73 }, 'i32.shl': { code: 0x74 }, 'i32.shr_u': { code: 0x76 },
+  'f64.min': { code: 0xa4 }, 'f64.max': { code: 0xa5 },
   'f64.neg': { code: 0x9a }, 'f64.add': { code: 0xa0 }, 'f64.sub': { code: 0xa1 }, 'f64.mul': { code: 0xa2 },
   'f64.div': { code: 0xa3 }, 'f64.convert_i32_s': { code: 0xb7 }, 'f64.convert_i32_u': { code: 0xb8 },
 };
@@ -217,6 +219,12 @@ class FuncWriter {
         return;
       }
     }
+    if (op === 'i32.trunc_sat_f64_s') {
+      // (a prefixed opcode: 0xfc, then 2; NaN gives 0, values beyond the range its ends)
+      for (const a of args) this.instr(a, out);
+      out.push(0xfc, 0x02);
+      return;
+    }
     const info = OPS[op];
     if (!info) throw new Error(`wat: unknown instruction ${op}`);
     let offset = 0;
@@ -270,7 +278,7 @@ function int(s: string): number {
 }
 
 function str(s: string): number[] {
-  const b = [...Buffer.from(s, 'utf8')];
+  const b = [...new TextEncoder().encode(s)];
   return [...uleb(b.length), ...b];
 }
 
