@@ -46,9 +46,10 @@ const KERNEL = String.raw`
         (br $next)))
     (local.get $nan))
   ;; For each of the $n doubles at $v, in order: t = mark[key] (i32); when t is not 0, the value
-  ;; goes to out[at[t]] (f64) and at[t] (i32) grows by one.
+  ;; goes to out[at[t]] (f64) and at[t] (i32) grows by one. No value is written at or past
+  ;; out[$total] (a sample that is not the one counted: the caller sees it in at[]).
   (func (export "gather") (param $v i32) (param $n i32) (param $lo f64) (param $scale f64) (param $last f64)
-        (param $mark i32) (param $at i32) (param $out i32)
+        (param $mark i32) (param $at i32) (param $out i32) (param $total i32)
     (local $end i32) (local $x f64) (local $t i32) (local $p i32)
     (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
@@ -59,7 +60,8 @@ const KERNEL = String.raw`
         (if (local.get $t)
           (then
             (local.set $p (i32.add (local.get $at) (i32.shl (local.get $t) (i32.const 2))))
-            (f64.store (i32.add (local.get $out) (i32.shl (i32.load (local.get $p)) (i32.const 3))) (local.get $x))
+            (if (i32.lt_u (i32.load (local.get $p)) (local.get $total))
+              (then (f64.store (i32.add (local.get $out) (i32.shl (i32.load (local.get $p)) (i32.const 3))) (local.get $x))))
             (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))))
         (local.set $v (i32.add (local.get $v) (i32.const 8)))
         (br $next))))
@@ -83,7 +85,7 @@ const PAGE = 65536;
 interface Kernel {
   memory: WasmMemory;
   count: (v: number, n: number, lo: number, scale: number, last: number, counts: number) => number;
-  gather: (v: number, n: number, lo: number, scale: number, last: number, mark: number, at: number, out: number) => void;
+  gather: (v: number, n: number, lo: number, scale: number, last: number, mark: number, at: number, out: number, total: number) => void;
 }
 let kernel: Kernel | null | undefined;
 
@@ -145,7 +147,7 @@ export function gatherWasm(sample: Float64Array, lo: number, scale: number, size
   new Int32Array(buffer, m, mark.length).set(mark);
   const am = new Int32Array(buffer, a, at.length);
   am.set(at);
-  k.gather(0, n, lo, scale, size + 2, m, a, o);
+  k.gather(0, n, lo, scale, size + 2, m, a, o, out.length);
   at.set(am);
   out.set(new Float64Array(buffer, o, out.length));
   return true;
