@@ -11,9 +11,9 @@
  * the one select.ts computes in TypeScript. (A sample's own keys, which select.ts computes without
  * the clamps, are the same keys: they lie in 1..K + 1.)
  *
- * Both functions return false when WebAssembly is not available or the kernel is switched off
- * (`bucketKernel.enabled = false`, or DRIFTLINE_WASM=0 for a whole process), and the caller does
- * the pass in TypeScript. Samples below MIN_VALUES are left to TypeScript too: the copy and the
+ * Both functions decline (countKeysWasm returns -1, gatherWasm false) when WebAssembly is not
+ * available or the kernel is switched off (`bucketKernel.enabled = false`, or DRIFTLINE_WASM=0 for
+ * a whole process), and the caller does the pass in TypeScript. Samples below MIN_VALUES are left to TypeScript too: the copy and the
  * call would cost more than they save.
  */
 import { assembleWat } from './wasm.js';
@@ -22,7 +22,7 @@ export const bucketKernel = { enabled: (globalThis as { process?: { env?: Record
 
 const MIN_VALUES = 4096;
 
-/** The key of the f64 at $v, clamped to 0..$last (see the module comment). */
+/** The key of $x, clamped to 0..$last (see the module comment). */
 const KEY = String.raw`(i32.trunc_sat_f64_s
           (f64.min (f64.max (f64.add (f64.mul (f64.sub (local.get $x) (local.get $lo)) (local.get $scale)) (f64.const 1))
                             (f64.const 0))
