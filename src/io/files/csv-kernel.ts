@@ -186,9 +186,6 @@ function kernelModule(): object | null {
   return compiled;
 }
 
-/** The kernel's text, for tests. */
-export const kernelText = KERNEL;
-
 /**
  * One reader's instance of the kernel: for a header of `slots.length` fields, where slots[f] is
  * the column of field f (0 to columns − 1) or -1.
@@ -205,7 +202,7 @@ export class CsvKernel {
   private readonly out: number;
   private missingCounts: Int32Array;
   readonly stride: number;
-  private input: number;
+  private readonly input: number;
   private inputBytes = 0;
   private bytes: Uint8Array;
   private values: Float64Array;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binCountsSorted } from '../../../src/stats/binning.js';
 import { mulberry32, orderStatistics, referenceBins, referenceEdges, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
-import { bucketKernel } from '../../../src/stats/bucket-kernel.js';
+import { bucketKernel, countKeysWasm, gatherWasm } from '../../../src/stats/bucket-kernel.js';
 import { bucketValues, countKeys, gatherBuckets, keyOf } from '../../../src/stats/select.js';
 
 const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort();
@@ -140,6 +140,14 @@ describe('the WebAssembly bucket kernel counts and gathers as the TypeScript pas
     bucketKernel.enabled = true;
     return [withKernel, without];
   };
+
+  it('runs here (so the comparisons below compare two implementations)', () => {
+    const values = samples[0][1];
+    const b = bucketValues(values)!;
+    expect(countKeysWasm(values, b.lo, b.scale, b.size, new Int32Array(b.size + 4))).toBe(0);
+    const mark = new Int32Array(b.size + 3);
+    expect(gatherWasm(values, b.lo, b.scale, b.size, mark, new Int32Array(1), new Float64Array(0))).toBe(true);
+  });
 
   it('counts the keys of a sample, its own buckets and another sample in them (values outside, infinities, NaN)', () => {
     for (const [name, ref] of samples) {
