@@ -16,7 +16,7 @@
  * a whole process), and the caller does the pass in TypeScript. Samples below MIN_VALUES are left to TypeScript too: the copy and the
  * call would cost more than they save.
  */
-import { assembleWat } from './wasm.js';
+import { compileWat, instantiate, WASM_PAGE, type WasmMemory } from './wasm.js';
 
 export const bucketKernel = { enabled: (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DRIFTLINE_WASM !== '0' };
 
@@ -67,20 +67,6 @@ const KERNEL = String.raw`
         (br $next))))
 )`;
 
-/** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-const PAGE = 65536;
-
 /** One instance per thread, made at the first use: its memory holds one pass's data at a time. */
 interface Kernel {
   memory: WasmMemory;
@@ -91,13 +77,11 @@ let kernel: Kernel | null | undefined;
 
 function instance(): Kernel | null {
   if (kernel === undefined) {
-    try {
-      if (!wasmApi) throw new Error('no WebAssembly');
-      const memory = new wasmApi.Memory({ initial: 1 });
-      const { exports } = new wasmApi.Instance(new wasmApi.Module(assembleWat(KERNEL)), { env: { mem: memory } });
+    const module = compileWat(KERNEL);
+    if (module === null) kernel = null;
+    else {
+      const { memory, exports } = instantiate(module, 1);
       kernel = { memory, count: exports.count as Kernel['count'], gather: exports.gather as Kernel['gather'] };
-    } catch {
-      kernel = null;
     }
   }
   return kernel;
@@ -108,7 +92,7 @@ function withRoom(bytes: number): Kernel | null {
   const k = instance();
   if (!k) return null;
   const have = k.memory.buffer.byteLength;
-  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
   return k;
 }
 

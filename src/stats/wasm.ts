@@ -303,3 +303,36 @@ function sleb(n: bigint): number[] {
     if (done) return out;
   }
 }
+
+/** The part of the WebAssembly API the kernels use (the project's type libraries do not declare it). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Bytes in a page of WebAssembly memory. */
+export const WASM_PAGE = 65536;
+
+/**
+ * The module of a kernel's text, compiled; null when this runtime has no WebAssembly or cannot
+ * compile it (the kernels then leave their work to TypeScript).
+ */
+export function compileWat(text: string): object | null {
+  try {
+    return wasmApi ? new wasmApi.Module(assembleWat(text)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An instance of a compiled kernel with a new memory of `pages` pages as its env.mem. */
+export function instantiate(module: object, pages: number): { memory: WasmMemory; exports: Record<string, unknown> } {
+  const memory = new wasmApi!.Memory({ initial: pages });
+  return { memory, exports: new wasmApi!.Instance(module, { env: { mem: memory } }).exports };
+}

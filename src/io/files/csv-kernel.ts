@@ -28,7 +28,7 @@
  * Set `csvKernel.enabled = false` to read without it (tests compare the two; DRIFTLINE_WASM=0
  * does the same for a whole process).
  */
-import { assembleWat } from '../../stats/wasm.js';
+import { compileWat, instantiate, WASM_PAGE, type WasmMemory } from '../../stats/wasm.js';
 
 export const csvKernel = { enabled: process.env.DRIFTLINE_WASM !== '0' };
 
@@ -158,31 +158,12 @@ const KERNEL = String.raw`
 
 /** Rows a call parses at most; with the columns they fix the size of the output area. */
 const OUTPUT_BYTES = 4 << 20;
-const PAGE = 65536;
-
-/** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 let compiled: object | null | undefined;
 
 /** The compiled kernel, once per thread; null when this runtime cannot compile it. */
 function kernelModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi ? new wasmApi.Module(assembleWat(KERNEL)) : null;
-    } catch {
-      compiled = null;
-    }
-  }
+  if (compiled === undefined) compiled = compileWat(KERNEL);
   return compiled;
 }
 
@@ -228,10 +209,10 @@ export class CsvKernel {
     this.empty = this.missingAt + 4 * columns;
     this.out = align8(this.empty + 4 * slots.length);
     this.input = this.out + 8 * columns * this.stride;
-    this.memory = new wasmApi!.Memory({ initial: Math.ceil(this.input / PAGE) + 1 });
-    const instance = new wasmApi!.Instance(module, { env: { mem: this.memory } });
-    this.parseFn = instance.exports.parse as CsvKernel['parseFn'];
-    this.rowsGlobal = instance.exports.rows as { value: number };
+    const { memory, exports } = instantiate(module, Math.ceil(this.input / WASM_PAGE) + 1);
+    this.memory = memory;
+    this.parseFn = exports.parse as CsvKernel['parseFn'];
+    this.rowsGlobal = exports.rows as { value: number };
     this.bytes = new Uint8Array(this.memory.buffer);
     this.values = new Float64Array(this.memory.buffer);
     this.missingCounts = new Int32Array(this.memory.buffer, this.missingAt, this.columns);
@@ -244,7 +225,7 @@ export class CsvKernel {
   load(b: Uint8Array, start: number, end: number): void {
     const n = end - start;
     if (n > this.inputBytes) {
-      this.memory.grow(Math.ceil((n - this.inputBytes) / PAGE));
+      this.memory.grow(Math.ceil((n - this.inputBytes) / WASM_PAGE));
       this.bytes = new Uint8Array(this.memory.buffer);
       this.values = new Float64Array(this.memory.buffer);
       this.missingCounts = new Int32Array(this.memory.buffer, this.missingAt, this.columns);

@@ -7,9 +7,10 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunking, CsvSource } from '../../../src/io/files/csv.js';
 import { readCsvTable } from '../../../src/io/files/csv-read.js';
-import type { ColumnKind, ReadOptions, TableData } from '../../../src/io/files/index.js';
+import type { ColumnKind, ReadOptions } from '../../../src/io/files/index.js';
 import { readTwoPass } from '../../../src/io/files/two-pass.js';
 import { parseNumberText, scanDecimal, scanDecimalBytes, scanEnd } from '../../../src/io/files/values.js';
+import { outcome } from './outcome.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-csv-fast-'));
 let n = 0;
@@ -105,21 +106,6 @@ describe('scanDecimalBytes', () => {
     }), { numRuns: 20_000 });
   });
 });
-
-/** The whole outcome of a read, comparable with toEqual (NaN and -0 kept apart). */
-async function outcome(p: Promise<TableData>): Promise<unknown> {
-  try {
-    const t = await p;
-    const columns = [...t.columns.values()].map((c) => ({
-      ...c,
-      ...(c.kind === 'categorical' ? { codes: [...c.codes] } : { values: [...c.values].map((x) => (Object.is(x, -0) ? '-0' : Number.isNaN(x) ? 'NaN' : x)) }),
-    }));
-    return { rows: t.rows, columns };
-  } catch (err) {
-    const e = err as Error & { line?: number; column?: string };
-    return { error: e.message, line: e.line, column: e.column, type: e.constructor.name };
-  }
-}
 
 async function bothWays(text: string, options: ReadOptions, chunk: number): Promise<[unknown, unknown]> {
   const file = write(text);

@@ -9,9 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CsvKernel, csvKernel } from '../../../src/io/files/csv-kernel.js';
 import { chunking, CsvSource } from '../../../src/io/files/csv.js';
 import { readCsvTable } from '../../../src/io/files/csv-read.js';
-import type { ReadOptions, TableData } from '../../../src/io/files/index.js';
+import type { ReadOptions } from '../../../src/io/files/index.js';
 import { readTwoPass } from '../../../src/io/files/two-pass.js';
 import { assembleWat } from '../../../src/stats/wasm.js';
+import { outcome } from './outcome.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-csv-kernel-'));
 let n = 0;
@@ -194,21 +195,6 @@ describe('the kernel', () => {
     expect(seen).toEqual(Array.from({ length: count }, (_, i) => i + 0.5));
   });
 });
-
-/** The whole outcome of a read, comparable with toEqual (NaN and -0 kept apart). */
-async function outcome(p: Promise<TableData>): Promise<unknown> {
-  try {
-    const t = await p;
-    const columns = [...t.columns.values()].map((c) => ({
-      ...c,
-      ...(c.kind === 'categorical' ? { codes: [...c.codes] } : { values: [...c.values].map((x) => (Object.is(x, -0) ? '-0' : Number.isNaN(x) ? 'NaN' : x)) }),
-    }));
-    return { rows: t.rows, columns };
-  } catch (err) {
-    const e = err as Error & { line?: number; column?: string };
-    return { error: e.message, line: e.line, column: e.column, type: e.constructor.name };
-  }
-}
 
 /** A file read three ways: with the kernel, without it (both at `chunk`), and by readTwoPass. */
 async function threeWays(text: string, options: ReadOptions, chunk: number): Promise<unknown[]> {
