@@ -9,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type { EvaluationTask, FeatureOutcome } from './compare.js';
 import { FileInputError } from './errors.js';
 import type { ColumnData, ReadOptions, TableData } from './io/files/index.js';
+import type { WasmArena } from './stats/arena.js';
+import type { WasmMemory } from './stats/wasm.js';
 
 /** An error as it crosses threads: a FileInputError comes back as one, with its file, line and column. */
 export interface ThreadError {
@@ -18,7 +20,7 @@ export interface ThreadError {
 }
 
 export type ToWorker =
-  | { type: 'read'; file: string; options: Pick<ReadOptions, 'columns' | 'kinds'>; progress: boolean }
+  | { type: 'read'; file: string; options: Pick<ReadOptions, 'columns' | 'kinds'>; progress: boolean; arena: WasmMemory | null }
   | { type: 'evaluate'; task: Omit<EvaluationTask, 'refColumns' | 'curColumns'> & { refColumns: ColumnData[] }; counters: Int32Array };
 export type FromWorker =
   | { type: 'progress'; bytes: number; total: number }
@@ -115,10 +117,10 @@ export class CompareThread {
     });
   }
 
-  /** Reads a file in the worker (which keeps it for evaluate); its numeric columns are shared. */
-  async read(file: string, options: Pick<ReadOptions, 'columns' | 'kinds'>, onProgress?: (bytes: number, total: number) => void): Promise<TableData> {
+  /** Reads a file in the worker (which keeps it for evaluate); its numeric columns are shared, in `arena` if given. */
+  async read(file: string, options: Pick<ReadOptions, 'columns' | 'kinds'>, onProgress?: (bytes: number, total: number) => void, arena?: WasmArena | null): Promise<TableData> {
     this.onProgress = onProgress;
-    const m = await this.request({ type: 'read', file, options, progress: onProgress !== undefined });
+    const m = await this.request({ type: 'read', file, options, progress: onProgress !== undefined, arena: arena?.memory ?? null });
     if (m.type !== 'table') throw new Error(`compare: unexpected answer "${m.type}" from the worker thread to "read"`);
     return { file, rows: m.rows, columns: new Map(m.columns.map((c) => [c.name, c])) };
   }

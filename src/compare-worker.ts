@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import type { FeatureOutcome } from './compare.js';
 import { DONE, NEXT, toThreadError, type FromWorker, type ToWorker } from './compare-thread.js';
 import { readTable, type TableData } from './io/files/index.js';
+import { WasmArena } from './stats/arena.js';
 
 // Evaluation (compare.js and the statistics) loads while the file is read: reading starts sooner.
 const evaluation = import('./compare.js');
@@ -14,6 +15,7 @@ evaluation.catch(() => {}); // a failure is reported when evaluation is asked fo
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
 let table: TableData | null = null;
+let arena: WasmArena | null = null;
 
 port.on('message', (m: ToWorker) => {
   void handle(m).catch((err: unknown) => post({ type: 'error', error: toThreadError(err) }));
@@ -23,7 +25,12 @@ async function handle(m: ToWorker): Promise<void> {
   if (m.type === 'read') {
     table = null;
     const onProgress = m.progress ? (bytes: number, total: number) => post({ type: 'progress', bytes, total }) : undefined;
-    table = await readTable(m.file, { ...m.options, shared: true, onProgress });
+    // The main thread's arena: columns go there, and the kernels read both files' in place.
+    if (m.arena && arena?.memory !== m.arena) {
+      arena?.release();
+      arena = WasmArena.adopt(m.arena);
+    }
+    table = await readTable(m.file, { ...m.options, shared: true, onProgress, arena: arena ?? undefined });
     post({ type: 'table', rows: table.rows, columns: [...table.columns.values()] });
     return;
   }

@@ -22,6 +22,7 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { CompareThread } from './compare-thread.js';
+import { WasmArena } from './stats/arena.js';
 import { DriftlineError, FileInputError } from './errors.js';
 import { effectiveRules, evaluateWindow, readsInOrder, scoredValue, type CurrentColumn, type FeatureResult, type Rule } from './detect/evaluate.js';
 import { alignCategories as alignCategoryCounts } from './detect/evaluate.js';
@@ -455,6 +456,9 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
 
   // The worker thread starts first: it boots while this thread looks at the files' headers.
   let worker = (await useWorkerThread(opts)) ? new CompareThread() : null;
+  // Numeric columns of both files go to one arena, where the statistics' kernels read them in
+  // place (stats/arena.ts); it goes when the report is made.
+  const arena = WasmArena.create();
   try {
     const { names, forced } = await chooseColumns(opts);
     const columns = [...names];
@@ -476,11 +480,11 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
     let features: Feature[];
     const built = new Map<string, ReferenceSnapshot>();
     if (!worker) {
-      ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference') });
+      ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference'), arena: arena ?? undefined });
       features = featuresOf(ref);
       // Current: the features with the reference's kinds (a numeric reference column makes a
       // non-numeric current cell an error, not a silent change of kind), plus the timestamps.
-      cur = await readTable(opts.current, { columns, kinds: kindsOf(features), onProgress: progress('current') });
+      cur = await readTable(opts.current, { columns, kinds: kindsOf(features), onProgress: progress('current'), arena: arena ?? undefined });
     } else {
       // Both files at once: the current one in the worker, before the reference's kinds are
       // known, with the kinds forced by the options only. Where it inferred a feature's kind as
@@ -489,9 +493,9 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
       // those of reading one file after the other.
       const forcedKinds: Record<string, ColumnKind> = { ...forced };
       if (spec && opts.timestampColumn) forcedKinds[opts.timestampColumn] = 'timestamp';
-      const early = worker.read(opts.current, { columns, kinds: forcedKinds }, progress('current'));
+      const early = worker.read(opts.current, { columns, kinds: forcedKinds }, progress('current'), arena);
       early.catch(() => {}); // awaited below, after the reference (whose errors come first)
-      ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference'), shared: true });
+      ref = await readTable(opts.reference, { columns: names, kinds: forced, onProgress: progress('reference'), shared: true, arena: arena ?? undefined });
       features = featuresOf(ref);
       // While the worker still reads, this thread builds the first features' reference snapshots
       // (they depend on the reference alone), one at a time, looking between two whether the
@@ -509,9 +513,9 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
         // The worker thread could not start (or died): everything in this thread, as without it.
         worker.close();
         worker = null;
-        cur = await readTable(opts.current, { columns, kinds: kindsOf(features), onProgress: progress('current') });
+        cur = await readTable(opts.current, { columns, kinds: kindsOf(features), onProgress: progress('current'), arena: arena ?? undefined });
       } else {
-        cur = same ? guess : await worker.read(opts.current, { columns, kinds: kindsOf(features) }, progress('current'));
+        cur = same ? guess : await worker.read(opts.current, { columns, kinds: kindsOf(features) }, progress('current'), arena);
       }
     }
 
@@ -562,6 +566,7 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
     return { report, distributions };
   } finally {
     worker?.close();
+    arena?.release();
   }
 }
 

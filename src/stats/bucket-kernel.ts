@@ -2,7 +2,8 @@
  * The two passes of the bucket statistics (select.ts) in WebAssembly: counting every value's key,
  * and gathering the values of some buckets. Each is one loop over a whole sample; in TypeScript
  * they cost about 10 ns per value on the project's machine, here about half, the copy of the
- * sample into the kernel's memory included.
+ * sample into the kernel's memory included. A sample that lies in an arena (arena.ts: compare
+ * reads its columns into one) is read where it lies, without that copy.
  *
  * The key is computed with the same double operations in the same order as keyOf in select.ts,
  * trunc(min(max((x − lo) · scale + 1, 0), K + 2)): f64.max and f64.min treat NaN and signed zeros
@@ -13,9 +14,10 @@
  *
  * Both functions decline (countKeysWasm returns -1, gatherWasm false) when WebAssembly is not
  * available or the kernel is switched off (`bucketKernel.enabled = false`, or DRIFTLINE_WASM=0 for
- * a whole process), and the caller does the pass in TypeScript. Samples below MIN_VALUES are left to TypeScript too: the copy and the
- * call would cost more than they save.
+ * a whole process), and the caller does the pass in TypeScript. Samples below MIN_VALUES are left
+ * to TypeScript too: the copy and the call would cost more than they save.
  */
+import { WasmArena } from './arena.js';
 import { compileWat, instantiate, WASM_PAGE, type WasmMemory } from './wasm.js';
 
 export const bucketKernel = { enabled: (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DRIFTLINE_WASM !== '0' };
@@ -28,9 +30,10 @@ const KEY = String.raw`(i32.trunc_sat_f64_s
                             (f64.const 0))
                    (local.get $last)))`;
 
-const KERNEL = String.raw`
+/** The kernel, on a memory of its own (`(memory 1)`) or an arena's (`(memory 1 65536 shared)`). */
+const kernelText = (memory: string): string => String.raw`
 (module
-  (import "env" "mem" (memory 1))
+  (import "env" "mem" ${memory})
   ;; counts[key] += 1 (i32 counts at $counts) for the $n doubles at $v; returns how many are NaN.
   (func (export "count") (param $v i32) (param $n i32) (param $lo f64) (param $scale f64) (param $last f64) (param $counts i32) (result i32)
     (local $end i32) (local $x f64) (local $p i32) (local $nan i32)
@@ -67,32 +70,58 @@ const KERNEL = String.raw`
         (br $next))))
 )`;
 
-/** One instance per thread, made at the first use: its memory holds one pass's data at a time. */
+/**
+ * An instance: per thread, one on a memory of its own, which holds one pass's data at a time (the
+ * sample copied in, then the tables), made at the first use; and one per arena the samples lie in,
+ * whose tables go to `scratch` (this thread's bytes in the arena, taken from it as needed).
+ */
 interface Kernel {
   memory: WasmMemory;
   count: (v: number, n: number, lo: number, scale: number, last: number, counts: number) => number;
   gather: (v: number, n: number, lo: number, scale: number, last: number, mark: number, at: number, out: number, total: number) => void;
+  scratch: number;
+  scratchBytes: number;
 }
 let kernel: Kernel | null | undefined;
+let sharedModule: object | null | undefined;
+const inArena = new WeakMap<WasmArena, Kernel | null>();
 
-function instance(): Kernel | null {
-  if (kernel === undefined) {
-    const module = compileWat(KERNEL);
-    if (module === null) kernel = null;
-    else {
-      const { memory, exports } = instantiate(module, 1);
-      kernel = { memory, count: exports.count as Kernel['count'], gather: exports.gather as Kernel['gather'] };
-    }
-  }
-  return kernel;
+function make(module: object, memory: number | WasmMemory): Kernel {
+  const made = instantiate(module, memory);
+  return { memory: made.memory, count: made.exports.count as Kernel['count'], gather: made.exports.gather as Kernel['gather'], scratch: 0, scratchBytes: 0 };
 }
 
-/** The kernel with room for `bytes`, or null. */
+/** This thread's kernel on its own memory, with room for `bytes` from 0, or null. */
 function withRoom(bytes: number): Kernel | null {
-  const k = instance();
+  if (kernel === undefined) {
+    const module = compileWat(kernelText('(memory 1)'));
+    kernel = module === null ? null : make(module, 1);
+  }
+  const k = kernel;
   if (!k) return null;
   const have = k.memory.buffer.byteLength;
   if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
+  return k;
+}
+
+/** This thread's kernel on the arena `values` lie in, with `bytes` of scratch; null if none. */
+function inPlace(values: Float64Array, bytes: number): Kernel | null {
+  const arena = WasmArena.holding(values);
+  if (!arena) return null;
+  let k = inArena.get(arena);
+  if (k === undefined) {
+    if (sharedModule === undefined) sharedModule = compileWat(kernelText('(memory 1 65536 shared)'));
+    k = sharedModule === null ? null : make(sharedModule, arena.memory);
+    inArena.set(arena, k);
+  }
+  if (!k) return null;
+  if (k.scratchBytes < bytes) {
+    const want = Math.max(bytes, 2 * k.scratchBytes);
+    const at = arena.alloc(want);
+    if (at < 0) return null;
+    k.scratch = at;
+    k.scratchBytes = want;
+  }
   return k;
 }
 
@@ -103,13 +132,23 @@ function withRoom(bytes: number): Kernel | null {
 export function countKeysWasm(values: Float64Array, lo: number, scale: number, size: number, counts: Int32Array): number {
   const n = values.length;
   if (!bucketKernel.enabled || n < MIN_VALUES) return -1;
-  const c = 8 * n;
-  const k = withRoom(c + 4 * counts.length);
-  if (!k) return -1;
-  new Float64Array(k.memory.buffer, 0, n).set(values);
+  // The sample where it lies (in an arena), else copied to the start of the kernel's own memory.
+  let k = inPlace(values, 4 * counts.length);
+  let v: number;
+  let c: number;
+  if (k) {
+    v = values.byteOffset;
+    c = k.scratch;
+  } else {
+    v = 0;
+    c = 8 * n;
+    k = withRoom(c + 4 * counts.length);
+    if (!k) return -1;
+    new Float64Array(k.memory.buffer, 0, n).set(values);
+  }
   const cm = new Int32Array(k.memory.buffer, c, counts.length);
   cm.set(counts);
-  const nan = k.count(0, n, lo, scale, size + 2, c);
+  const nan = k.count(v, n, lo, scale, size + 2, c);
   counts.set(cm);
   return nan;
 }
@@ -121,17 +160,31 @@ export function countKeysWasm(values: Float64Array, lo: number, scale: number, s
 export function gatherWasm(sample: Float64Array, lo: number, scale: number, size: number, mark: Int32Array, at: Int32Array, out: Float64Array): boolean {
   const n = sample.length;
   if (!bucketKernel.enabled || n < MIN_VALUES) return false;
-  const m = 8 * n;
-  const a = m + 4 * mark.length;
-  const o = (a + 4 * at.length + 7) & ~7;
-  const k = withRoom(o + 8 * out.length);
-  if (!k) return false;
+  // Tables after the sample (copied to 0) or at the scratch bytes: mark, at, then out (8-aligned).
+  const tables = (o: number): [number, number, number] => {
+    const a = o + 4 * mark.length;
+    return [o, a, (a + 4 * at.length + 7) & ~7];
+  };
+  const bytes = tables(0)[2] + 8 * out.length;
+  let k = inPlace(sample, bytes);
+  let v: number;
+  let t: number;
+  if (k) {
+    v = sample.byteOffset;
+    t = k.scratch;
+  } else {
+    v = 0;
+    t = 8 * n;
+    k = withRoom(t + bytes);
+    if (!k) return false;
+    new Float64Array(k.memory.buffer, 0, n).set(sample);
+  }
+  const [m, a, o] = tables(t);
   const buffer = k.memory.buffer;
-  new Float64Array(buffer, 0, n).set(sample);
   new Int32Array(buffer, m, mark.length).set(mark);
   const am = new Int32Array(buffer, a, at.length);
   am.set(at);
-  k.gather(0, n, lo, scale, size + 2, m, a, o, out.length);
+  k.gather(v, n, lo, scale, size + 2, m, a, o, out.length);
   at.set(am);
   out.set(new Float64Array(buffer, o, out.length));
   return true;

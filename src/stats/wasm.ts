@@ -8,6 +8,7 @@
  * It knows the subset the kernels use, and rejects anything else with the token it did not know:
  *   (module
  *     (import "env" "mem" (memory N))                 one imported memory, the only memory
+ *     (import "env" "mem" (memory N M shared))        or a shared one (see arena.ts)
  *     (global $g (export "g") (mut i32) (i32.const 0))
  *     (func $f (export "f") (param $a i32) ... (result i32) (local $x f64) ... instructions))
  * Instructions are folded: `(i32.add (local.get $a) (i32.const 1))` emits its operands first.
@@ -56,7 +57,12 @@ export function assembleWat(text: string): Uint8Array {
     if (f[0] === 'import') {
       const [, mod, name, desc] = f;
       if (!Array.isArray(desc) || desc[0] !== 'memory') throw new Error('wat: only a memory can be imported');
-      imports.push([...str(unquote(mod as string)), ...str(unquote(name as string)), 0x02, 0x00, ...uleb(int(desc[1] as string))]);
+      // (memory N) or (memory N M shared): limits flag 0 (a minimum) or 3 (minimum, maximum, shared)
+      const limits = desc.length === 4 && desc[3] === 'shared'
+        ? [0x03, ...uleb(int(desc[1] as string)), ...uleb(int(desc[2] as string))]
+        : desc.length === 2 ? [0x00, ...uleb(int(desc[1] as string))] : null;
+      if (!limits) throw new Error(`wat: a memory import is (memory N) or (memory N M shared)`);
+      imports.push([...str(unquote(mod as string)), ...str(unquote(name as string)), 0x02, ...limits]);
     } else if (f[0] === 'func') {
       const name = typeof f[1] === 'string' && f[1].startsWith('$') ? f[1] : `#${funcs.length}`;
       funcIndex.set(name, funcs.length);
@@ -311,7 +317,7 @@ export interface WasmMemory {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
@@ -331,8 +337,23 @@ export function compileWat(text: string): object | null {
   }
 }
 
-/** An instance of a compiled kernel with a new memory of `pages` pages as its env.mem. */
-export function instantiate(module: object, pages: number): { memory: WasmMemory; exports: Record<string, unknown> } {
-  const memory = new wasmApi!.Memory({ initial: pages });
+/**
+ * An instance of a compiled kernel with, as its env.mem, a new memory of `pages` pages or the
+ * memory given (which must match the module's import: shared for `(memory N M shared)`).
+ */
+export function instantiate(module: object, pages: number | WasmMemory): { memory: WasmMemory; exports: Record<string, unknown> } {
+  const memory = typeof pages === 'number' ? new wasmApi!.Memory({ initial: pages }) : pages;
   return { memory, exports: new wasmApi!.Instance(module, { env: { mem: memory } }).exports };
+}
+
+/**
+ * A new shared memory (its buffer is a SharedArrayBuffer, which other threads can be given) of
+ * `pages` pages, growing up to `maximum`; null where this runtime cannot make one.
+ */
+export function sharedMemory(pages: number, maximum: number): WasmMemory | null {
+  try {
+    return wasmApi ? new wasmApi.Memory({ initial: pages, maximum, shared: true }) : null;
+  } catch {
+    return null;
+  }
 }

@@ -21,6 +21,7 @@ import { FileInputError } from '../../errors.js';
 import { CsvSyntaxError, CsvTokenizer, chunking, fieldCountError, headerSlots } from './csv.js';
 import { showCell } from './two-pass.js';
 import type { ColumnData, ReadOptions, TableData } from './types.js';
+import { WasmArena } from '../../stats/arena.js';
 import { CsvKernel } from './csv-kernel.js';
 import { CategoryBuilder, cellToTimestamp, parseNumberText, scanDecimalBytes } from './values.js';
 
@@ -233,8 +234,10 @@ class CsvColumnReader {
     if (++this.rows === this.cap) this.grow(this.cap * 2);
   }
 
-  /** A column of `n` numbers, in a SharedArrayBuffer when options.shared asks for one. */
+  /** A column of `n` numbers: in options.arena, or a SharedArrayBuffer when options.shared asks for one. */
   private float64(n: number): Float64Array {
+    const inArena = this.options.arena?.float64(n);
+    if (inArena) return inArena;
     return this.options.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
   }
 
@@ -484,9 +487,10 @@ class CsvColumnReader {
       } else {
         const all = this.nums[k]!;
         // Trimmed: a view when little is left over (the usual case, sized from the first chunk:
-        // copying would need the memory twice for a moment), else a copy.
+        // copying would need the memory twice for a moment), else a copy. Always a view in an
+        // arena, which never gives memory back.
         let values = all;
-        if (all.length - rows > rows >> 4) {
+        if (all.length - rows > rows >> 4 && !(this.options.arena && WasmArena.holding(all))) {
           values = this.float64(rows);
           values.set(all.subarray(0, rows));
         } else if (all.length !== rows) {

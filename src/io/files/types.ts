@@ -9,6 +9,8 @@
  * So a 100,000-row numeric column costs 800 kB however it was written in the file.
  */
 
+import type { WasmArena } from '../../stats/arena.js';
+
 /** The kinds a caller can ask for (or force) per column. */
 export type ColumnKind = 'numeric' | 'categorical' | 'timestamp';
 
@@ -63,6 +65,11 @@ export interface ReadOptions {
    * without a copy (postMessage shares them). A hint: only the CSV reader honours it.
    */
   readonly shared?: boolean;
+  /**
+   * Numeric and timestamp columns in this arena (shared too), where the statistics' kernels read
+   * them without a copy; ordinary arrays once it is full. A hint: only the CSV reader honours it.
+   */
+  readonly arena?: WasmArena;
 }
 
 /** The file formats this folder can read, chosen from the file name's extension. */

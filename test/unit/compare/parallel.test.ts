@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compareFilesDetailed, type CompareOptions } from '../../../src/compare.js';
+import { arenas } from '../../../src/stats/arena.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const DATA = path.resolve(repoRoot, '..', 'shared', 'data', 'nannyml');
@@ -96,6 +97,21 @@ describe('compare in two threads = compare in one', () => {
     expect(JSON.parse(await same({ reference: ref, current: cur, thresholds: new Map([['nope', 1]]) }))).toMatchObject({ type: 'UnknownMetricError' });
     const noTime = write('no-time.csv', mixed(100, 1).replace(/\n2024-01-01T05:00:00.000Z,/, '\n,'));
     expect(JSON.parse(await same({ reference: ref, current: noTime, timestampColumn: 't', window: '1d' }))).toMatchObject({ type: 'FileInputError', column: 't' });
+  });
+
+  it('columns in an arena (read in place by the kernels) or in ordinary arrays: the same report', async () => {
+    const big = write('cur-big-arena.csv', mixed(60_000, 1));
+    for (const opts of [{ reference: ref, current: big }, { reference: REFERENCE, current: ANALYSIS, metrics: ['ks', 'js', 'psi', 'wasserstein'] }]) {
+      for (const parallel of [true, false]) {
+        const inArena = await outcome({ ...opts, parallel });
+        arenas.enabled = false;
+        try {
+          expect(await outcome({ ...opts, parallel }), JSON.stringify(opts)).toBe(inArena);
+        } finally {
+          arenas.enabled = true;
+        }
+      }
+    }
   });
 
   it('the California housing files, windowed by month', async () => {

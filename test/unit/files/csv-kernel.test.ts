@@ -11,6 +11,7 @@ import { chunking, CsvSource } from '../../../src/io/files/csv.js';
 import { readCsvTable } from '../../../src/io/files/csv-read.js';
 import type { ReadOptions } from '../../../src/io/files/index.js';
 import { readTwoPass } from '../../../src/io/files/two-pass.js';
+import { WasmArena } from '../../../src/stats/arena.js';
 import { assembleWat } from '../../../src/stats/wasm.js';
 import { outcome } from './outcome.js';
 
@@ -205,6 +206,19 @@ async function threeWays(text: string, options: ReadOptions, chunk: number): Pro
   chunking.size = chunk;
   csvKernel.enabled = true;
   const withKernel = await outcome(readCsvTable(file, size, options));
+  // Columns in an arena (as compare reads): the same outcome, and the numeric columns lie there.
+  const arena = WasmArena.create()!;
+  try {
+    const read = readCsvTable(file, size, { ...options, arena });
+    const inArena = await outcome(read);
+    expect(inArena, `in an arena: ${JSON.stringify({ text: text.slice(0, 2000), options, chunk })}`).toEqual(withKernel);
+    const table = await read.catch(() => null);
+    for (const c of table?.columns.values() ?? []) {
+      if (c.kind !== 'categorical' && c.values.length > 0) expect(WasmArena.holding(c.values), c.name).toBe(arena);
+    }
+  } finally {
+    arena.release();
+  }
   csvKernel.enabled = false;
   const without = await outcome(readCsvTable(file, size, options));
   csvKernel.enabled = true;

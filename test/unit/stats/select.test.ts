@@ -9,6 +9,7 @@ import { binCountsSorted } from '../../../src/stats/binning.js';
 import { mulberry32, orderStatistics, referenceBins, referenceEdges, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
 import { bucketKernel, countKeysWasm, gatherWasm } from '../../../src/stats/bucket-kernel.js';
 import { bucketValues, countKeys, gatherBuckets, keyOf } from '../../../src/stats/select.js';
+import { WasmArena } from '../../../src/stats/arena.js';
 
 const sorted = (xs: ArrayLike<number>) => Float64Array.from(xs).sort();
 const bits = (a: Float64Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length * 2)];
@@ -179,6 +180,52 @@ describe('the WebAssembly bucket kernel counts and gathers as the TypeScript pas
       });
       expect(a, name).toEqual(b);
       expect((a as { values: number[] }).values.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the bucket kernel reads samples in an arena where they lie, with the same results', () => {
+  const r = mulberry32(91);
+  const samples: [string, Float64Array][] = [
+    ['normal', Float64Array.from({ length: 40_000 }, () => standardNormal(r))],
+    ['heavy tails', Float64Array.from({ length: 12_000 }, () => Math.tan(Math.PI * (r() - 0.5)))],
+    ['ties and signed zeros', Float64Array.from({ length: 9_000 }, (_, i) => [0, -0, 1, -1, 5e-324, -5e-324, 2][i % 7])],
+  ];
+  it('counts and gathers as with a copy, reading in place (its scratch comes from the arena)', () => {
+    const arena = WasmArena.create()!;
+    try {
+      for (const [name, plain] of samples) {
+        // In the arena, at an offset inside a bigger column (a view, as the CSV reader trims them).
+        const col = arena.float64(plain.length + 3)!;
+        col.set(plain, 3);
+        const placed = col.subarray(3);
+        expect(WasmArena.holding(placed)).toBe(arena);
+        const before = arena.used;
+        const rb = bucketValues(plain)!;
+        const rbPlaced = bucketValues(placed)!;
+        expect([...rbPlaced.start], name).toEqual([...rb.start]);
+        const cur = Float64Array.from({ length: 7_000 }, (_, i) => (i === 5 ? Infinity : plain[i % plain.length] * 1.5 + 0.1));
+        const curPlaced = arena.float64(cur.length)!;
+        curPlaced.set(cur);
+        const counts = (s: Float64Array) => {
+          const c = new Int32Array(rb.size + 4);
+          countKeys(s, rb.lo, rb.scale, rb.size, c);
+          return [...c];
+        };
+        expect(counts(curPlaced), name).toEqual(counts(cur));
+        const full = Array.from({ length: rb.size + 3 }, (_, k) => k).filter((k) => rb.start[k + 1] > rb.start[k]);
+        const keys = full.filter((_, i) => i % Math.max(1, Math.floor(full.length / 10)) === 0);
+        const gathered = (s: Float64Array) => {
+          const g = gatherBuckets(s, rb, keys, true);
+          return { from: [...g.from], values: bits(g.values) };
+        };
+        expect(gathered(placed), name).toEqual(gathered(plain));
+        if (name === 'normal') expect(arena.used, 'the in-place passes took their scratch from the arena').toBeGreaterThan(before + 8 * cur.length);
+        // The samples themselves are untouched.
+        expect(bits(placed)).toEqual(bits(plain));
+      }
+    } finally {
+      arena.release();
     }
   });
 });
