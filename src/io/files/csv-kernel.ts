@@ -28,13 +28,15 @@
  * Set `csvKernel.enabled = false` to read without it (tests compare the two; DRIFTLINE_WASM=0
  * does the same for a whole process).
  */
+import type { WasmArena } from '../../stats/arena.js';
 import { compileWat, instantiate, WASM_PAGE, type WasmMemory } from '../../stats/wasm.js';
 
 export const csvKernel = { enabled: process.env.DRIFTLINE_WASM !== '0' };
 
-const KERNEL = String.raw`
+/** The kernel, on a memory of its own (`(memory 1)`) or an arena's (`(memory 1 65536 shared)`). */
+const kernelText = (memory: string): string => String.raw`
 (module
-  (import "env" "mem" (memory 1))
+  (import "env" "mem" ${memory})
   ;; rows parsed by the last call of parse
   (global $rows (export "rows") (mut i32) (i32.const 0))
   ;; Parses whole lines from byte $s up to byte $e (the byte before $e is a line feed) into
@@ -159,79 +161,125 @@ const KERNEL = String.raw`
 /** Rows a call parses at most; with the columns they fix the size of the output area. */
 const OUTPUT_BYTES = 4 << 20;
 
-let compiled: object | null | undefined;
+const compiled = new Map<string, object | null>();
 
-/** The compiled kernel, once per thread; null when this runtime cannot compile it. */
-function kernelModule(): object | null {
-  if (compiled === undefined) compiled = compileWat(KERNEL);
-  return compiled;
+/** The compiled kernel for a memory import, once per thread; null when this runtime cannot compile it. */
+function kernelModule(memory: string): object | null {
+  let m = compiled.get(memory);
+  if (m === undefined) {
+    m = compileWat(kernelText(memory));
+    compiled.set(memory, m);
+  }
+  return m;
 }
 
 /**
  * One reader's instance of the kernel: for a header of `slots.length` fields, where slots[f] is
  * the column of field f (0 to columns − 1) or -1.
+ *
+ * Its memory is its own, or an arena's (stats/arena.ts) when the reader's columns lie there: then
+ * `parseInto` writes the values straight into them, and only its tables and the lines it reads
+ * are its own, taken from the arena.
  */
 export class CsvKernel {
   private readonly memory: WasmMemory;
+  private readonly arena: WasmArena | null;
   private readonly parseFn: (slots: number, nf: number, pow: number, s: number, e: number, out: number, stride: number, maxRows: number, missing: number, empty: number) => number;
   private readonly rowsGlobal: { value: number };
   private readonly nf: number;
   private readonly columns: number;
+  /** Where its tables lie: slots (0 in its own memory), powers of ten, missing cells by column, a line's empty cells. */
+  private readonly slots: number;
   private readonly pow: number;
   private readonly missingAt: number;
   private readonly empty: number;
-  private readonly out: number;
   private missingCounts: Int32Array;
   readonly stride: number;
-  private readonly input: number;
+  /** Its output area (parse), made at the first use; -1 until then. */
+  private out = -1;
+  private values: Float64Array | null = null;
+  /** Where the loaded lines go, and their room. */
+  private input = -1;
   private inputBytes = 0;
-  private bytes: Uint8Array;
-  private values: Float64Array;
+  private bytes: Uint8Array | null = null;
   /** Where the loaded lines start in the caller's buffer (load), and their length. */
   private base = 0;
   private length = 0;
 
-  /** An instance, or null when WebAssembly is not available here (or the kernel is switched off). */
-  static create(slots: Int32Array, columns: number): CsvKernel | null {
+  /**
+   * An instance, or null when WebAssembly is not available here (or the kernel is switched off).
+   * With an arena, the instance works in the arena's memory (or, when that cannot be, in its own).
+   */
+  static create(slots: Int32Array, columns: number, arena?: WasmArena | null): CsvKernel | null {
     if (!csvKernel.enabled || columns === 0) return null;
-    const module = kernelModule();
-    return module ? new CsvKernel(module, slots, columns) : null;
+    if (arena) {
+      const module = kernelModule('(memory 1 65536 shared)');
+      const tables = arena.alloc(CsvKernel.tableBytes(slots.length, columns));
+      if (module && tables >= 0) return new CsvKernel(module, slots, columns, arena, tables);
+    }
+    const module = kernelModule('(memory 1)');
+    return module ? new CsvKernel(module, slots, columns, null, 0) : null;
   }
 
-  private constructor(module: object, slots: Int32Array, columns: number) {
+  private static tableBytes(fields: number, columns: number): number {
+    return align8(align8(4 * fields) + 8 * 23 + 4 * columns + 4 * fields);
+  }
+
+  private constructor(module: object, slots: Int32Array, columns: number, arena: WasmArena | null, at: number) {
     this.nf = slots.length;
     this.columns = columns;
+    this.arena = arena;
     this.stride = Math.max(64, Math.floor(OUTPUT_BYTES / (8 * columns)));
-    // Layout: slots, powers of ten (8-aligned), missing cells by column, a line's empty cells,
-    // output, input (last, so it can grow).
-    this.pow = align8(4 * slots.length);
+    this.slots = at;
+    this.pow = at + align8(4 * slots.length);
     this.missingAt = this.pow + 8 * 23;
     this.empty = this.missingAt + 4 * columns;
-    this.out = align8(this.empty + 4 * slots.length);
-    this.input = this.out + 8 * columns * this.stride;
-    const { memory, exports } = instantiate(module, Math.ceil(this.input / WASM_PAGE) + 1);
-    this.memory = memory;
-    this.parseFn = exports.parse as CsvKernel['parseFn'];
-    this.rowsGlobal = exports.rows as { value: number };
-    this.bytes = new Uint8Array(this.memory.buffer);
-    this.values = new Float64Array(this.memory.buffer);
+    const tablesEnd = at + CsvKernel.tableBytes(slots.length, columns);
+    const made = instantiate(module, arena ? arena.memory : Math.ceil(tablesEnd / WASM_PAGE) + 1);
+    this.memory = made.memory;
+    this.parseFn = made.exports.parse as CsvKernel['parseFn'];
+    this.rowsGlobal = made.exports.rows as { value: number };
+    new Int32Array(this.memory.buffer, this.slots, slots.length).set(slots);
+    const pow = new Float64Array(this.memory.buffer, this.pow, 23);
+    for (let k = 0; k <= 22; k++) pow[k] = 10 ** k;
     this.missingCounts = new Int32Array(this.memory.buffer, this.missingAt, this.columns);
-    new Int32Array(this.memory.buffer, 0, slots.length).set(slots);
-    for (let k = 0; k <= 22; k++) this.values[this.pow / 8 + k] = 10 ** k;
-    this.inputBytes = this.memory.buffer.byteLength - this.input;
+    if (!arena) this.input = align8(tablesEnd);
+  }
+
+  /** `bytes` more bytes at the end of its own memory, from `from` on (growing it as needed). */
+  private ownRoom(from: number, bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (from + bytes > have) {
+      this.memory.grow(Math.ceil((from + bytes - have) / WASM_PAGE));
+      // Growing a memory of its own detaches the old buffer: views over it are made again.
+      this.missingCounts = new Int32Array(this.memory.buffer, this.missingAt, this.columns);
+      this.values = null;
+      this.bytes = null;
+    }
   }
 
   /** Copies b[start..end) (whole lines: b[end − 1] is a line feed) into the kernel's memory. */
   load(b: Uint8Array, start: number, end: number): void {
     const n = end - start;
-    if (n > this.inputBytes) {
-      this.memory.grow(Math.ceil((n - this.inputBytes) / WASM_PAGE));
-      this.bytes = new Uint8Array(this.memory.buffer);
-      this.values = new Float64Array(this.memory.buffer);
-      this.missingCounts = new Int32Array(this.memory.buffer, this.missingAt, this.columns);
-      this.inputBytes = this.memory.buffer.byteLength - this.input;
+    if (this.arena) {
+      if (n > this.inputBytes || this.bytes === null) {
+        const want = Math.max(n, this.inputBytes);
+        const at = this.arena.alloc(want);
+        if (at < 0) throw new Error('the arena cannot hold the lines to parse');
+        this.input = at;
+        this.inputBytes = want;
+        this.bytes = new Uint8Array(this.memory.buffer, at, want);
+      }
+    } else {
+      if (this.out < 0) {
+        // In its own memory the output area comes first (its lines, last, can grow).
+        this.out = this.input;
+        this.input = this.out + 8 * this.columns * this.stride;
+      }
+      this.ownRoom(this.input, n);
+      if (this.bytes === null || this.bytes.length < n) this.bytes = new Uint8Array(this.memory.buffer, this.input, this.memory.buffer.byteLength - this.input);
     }
-    this.bytes.set(b.subarray(start, end), this.input);
+    this.bytes!.set(b.subarray(start, end), 0);
     this.base = start;
     this.length = n;
   }
@@ -247,8 +295,31 @@ export class CsvKernel {
    * how many lines it parsed, whose values `column` gives.
    */
   parse(at: number): number {
+    if (this.out < 0) {
+      // (only in an arena: in its own memory, load made it)
+      this.out = this.arena!.alloc(8 * this.columns * this.stride);
+      if (this.out < 0) throw new Error('the arena cannot hold the parsed values');
+    }
+    return this.run(at, this.out, this.stride, this.stride);
+  }
+
+  /**
+   * As parse, at most `maxRows` lines, writing column k's values at `out` + 8 (k·stride + r) of
+   * the arena: the reader's columns, one block with `stride` rows for each (see csv-read.ts).
+   */
+  parseInto(at: number, out: number, stride: number, maxRows: number): number {
+    if (!this.arena) throw new Error('CsvKernel.parseInto: the kernel is not in an arena');
+    return this.run(at, out, stride, maxRows);
+  }
+
+  /** Whether the kernel works in this arena (so that parseInto can write to its columns). */
+  worksIn(arena: WasmArena | null | undefined): boolean {
+    return arena !== null && arena !== undefined && this.arena === arena;
+  }
+
+  private run(at: number, out: number, stride: number, maxRows: number): number {
     const s = this.input + (at - this.base);
-    const stop = this.parseFn(0, this.nf, this.pow, s, this.input + this.length, this.out, this.stride, this.stride, this.missingAt, this.empty);
+    const stop = this.parseFn(this.slots, this.nf, this.pow, s, this.input + this.length, out, stride, maxRows, this.missingAt, this.empty);
     return this.base + (stop - this.input);
   }
 
@@ -266,7 +337,8 @@ export class CsvKernel {
 
   /** The values of column k from the last call of parse, NaN for empty cells (a view: copy before the next call). */
   column(k: number): Float64Array {
-    const at = this.out / 8 + k * this.stride;
+    if (this.values === null) this.values = new Float64Array(this.memory.buffer, this.out, this.columns * this.stride);
+    const at = k * this.stride;
     return this.values.subarray(at, at + this.rows);
   }
 }

@@ -119,6 +119,8 @@ class CsvColumnReader {
    * lines back (see kernelLines).
    */
   private kernel: CsvKernel | null = null;
+  /** Where the numeric columns lie as one block of the arena (see place), or -1. */
+  private block = -1;
   /** Lines the kernel parsed, and lines it gave back to plainLine, for the decision to drop it. */
   private kernelRows = 0;
   private kernelMisses = 0;
@@ -159,7 +161,11 @@ class CsvColumnReader {
     this.header = header;
     this.headerLength = header.length;
     this.slot = slot;
-    if (this.allNumeric()) this.kernel = CsvKernel.create(slot, this.n);
+    if (this.allNumeric()) {
+      this.kernel = CsvKernel.create(slot, this.n, this.options.arena);
+      // Its values go straight into the columns when they are one block of the arena.
+      this.place(this.cap);
+    }
   }
 
   /** Whether every wanted column takes numbers the fast way (forced numeric or inferred so far). */
@@ -244,16 +250,28 @@ class CsvColumnReader {
   /** Gives every typed column room for `cap` rows. */
   private grow(cap: number): void {
     if (cap <= this.cap) return;
+    this.place(cap);
+    for (let k = 0; k < this.n; k++) this.cats[k]?.reserve(cap);
+    this.cap = cap;
+  }
+
+  /**
+   * Moves the numeric columns to new arrays of `cap` numbers: one block of the arena while the
+   * kernel works there (column k at block + 8·k·cap, every wanted column having its place, so
+   * that the kernel writes its values in place: see kernelLines), else one array each.
+   */
+  private place(cap: number): void {
+    const arena = this.options.arena;
+    const block = arena && this.kernel?.worksIn(arena) ? arena.alloc(8 * this.n * cap) : -1;
     for (let k = 0; k < this.n; k++) {
       const old = this.nums[k];
       if (old) {
-        const v = this.float64(cap);
-        v.set(old); // all of it: an unfinished record may have cells in slot `rows` already
+        const v = block >= 0 ? new Float64Array(arena!.memory.buffer, block + 8 * k * cap, cap) : this.float64(cap);
+        v.set(old.subarray(0, Math.min(old.length, cap))); // all of it: an unfinished record may have cells in slot `rows` already
         this.nums[k] = v;
       }
-      this.cats[k]?.reserve(cap);
     }
-    this.cap = cap;
+    this.block = block;
   }
 
   // ---------------------------------------------------------------- plain lines
@@ -347,12 +365,17 @@ class CsvColumnReader {
       this.kernelLoaded = true;
     }
     while (p < kernel.loadedEnd) {
-      const stop = kernel.parse(p);
+      // Into the columns themselves when they are a block of its arena, leaving slot `rows` free
+      // as records do (endRecord); else into its own output, copied.
+      if (this.block >= 0 && this.rows + 1 >= this.cap) this.grow(this.cap * 2);
+      const direct = this.block >= 0;
+      const most = direct ? this.cap - this.rows - 1 : kernel.stride;
+      const stop = direct ? kernel.parseInto(p, this.block + 8 * this.rows, this.cap, most) : kernel.parse(p);
       const rows = kernel.rows;
       if (rows > 0) {
-        if (this.rows + rows >= this.cap) this.grow(Math.max(this.cap * 2, this.rows + rows + 1));
+        if (!direct && this.rows + rows >= this.cap) this.grow(Math.max(this.cap * 2, this.rows + rows + 1));
         for (let k = 0; k < this.n; k++) {
-          this.nums[k]!.set(kernel.column(k), this.rows);
+          if (!direct) this.nums[k]!.set(kernel.column(k), this.rows);
           this.missing[k] += kernel.takeMissing(k);
         }
         this.rows += rows;
@@ -360,7 +383,7 @@ class CsvColumnReader {
         this.kernelRows += rows;
       }
       p = stop;
-      if (rows < kernel.stride) break; // it gave a line back, or the lines are done
+      if (rows < most) break; // it gave a line back, or the lines are done
     }
     if (p < kernel.loadedEnd) this.kernelMisses++;
     return p;
