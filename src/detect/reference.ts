@@ -8,7 +8,7 @@
  * reference sample: serving data never moves them.
  */
 import { binCountsSorted } from '../stats/binning.js';
-import { bucketValues, mulberry32, proportions, referenceBins, referenceEdgesSorted, sortFloat64, type ValueBuckets } from '../stats/index.js';
+import { bucketValues, mulberry32, proportions, rangeWasm, referenceBins, referenceEdgesSorted, sortFloat64, type ValueBuckets } from '../stats/index.js';
 import type { FeatureKind } from './registry.js';
 
 export interface ReferenceFeatureSpec {
@@ -86,12 +86,20 @@ export class NumericReference {
       let min = this.min;
       let max = this.max;
       let missing = 0;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (v !== v) missing++;
-        else {
-          if (v < min) min = v;
-          if (v > max) max = v;
+      // (In WebAssembly where the column lies in an arena, as compare reads them: the same pass.)
+      const range = rangeWasm(values);
+      if (range) {
+        if (range.min < min) min = range.min;
+        if (range.max > max) max = range.max;
+        missing = range.nan;
+      } else {
+        for (let i = 0; i < n; i++) {
+          const v = values[i];
+          if (v !== v) missing++;
+          else {
+            if (v < min) min = v;
+            if (v > max) max = v;
+          }
         }
       }
       const valid = n - missing;

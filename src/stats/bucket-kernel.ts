@@ -48,6 +48,26 @@ const kernelText = (memory: string): string => String.raw`
         (local.set $v (i32.add (local.get $v) (i32.const 8)))
         (br $next)))
     (local.get $nan))
+  ;; The smallest and the largest of the $n doubles at $v that are not NaN, found as in order
+  ;; \`x < lo\` and \`x > hi\` find them from +Infinity and -Infinity, to $out and $out + 8;
+  ;; returns how many are NaN.
+  (func (export "range") (param $v i32) (param $n i32) (param $out i32) (result i32)
+    (local $end i32) (local $x f64) (local $lo f64) (local $hi f64) (local $nan i32)
+    (local.set $lo (f64.const Infinity))
+    (local.set $hi (f64.const -Infinity))
+    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $v) (local.get $end)))
+        (local.set $x (f64.load (local.get $v)))
+        (local.set $nan (i32.add (local.get $nan) (f64.ne (local.get $x) (local.get $x))))
+        (local.set $lo (select (local.get $x) (local.get $lo) (f64.lt (local.get $x) (local.get $lo))))
+        (local.set $hi (select (local.get $x) (local.get $hi) (f64.gt (local.get $x) (local.get $hi))))
+        (local.set $v (i32.add (local.get $v) (i32.const 8)))
+        (br $next)))
+    (f64.store (local.get $out) (local.get $lo))
+    (f64.store offset=8 (local.get $out) (local.get $hi))
+    (local.get $nan))
   ;; For each of the $n doubles at $v, in order: t = mark[key] (i32); when t is not 0, the value
   ;; goes to out[at[t]] (f64) and at[t] (i32) grows by one. No value is written at or past
   ;; out[$total] (a sample that is not the one counted: the caller sees it in at[]).
@@ -79,6 +99,7 @@ interface Kernel {
   memory: WasmMemory;
   count: (v: number, n: number, lo: number, scale: number, last: number, counts: number) => number;
   gather: (v: number, n: number, lo: number, scale: number, last: number, mark: number, at: number, out: number, total: number) => void;
+  range: (v: number, n: number, out: number) => number;
   scratch: number;
   scratchBytes: number;
 }
@@ -88,7 +109,8 @@ const inArena = new WeakMap<WasmArena, Kernel | null>();
 
 function make(module: object, memory: number | WasmMemory): Kernel {
   const made = instantiate(module, memory);
-  return { memory: made.memory, count: made.exports.count as Kernel['count'], gather: made.exports.gather as Kernel['gather'], scratch: 0, scratchBytes: 0 };
+  const e = made.exports;
+  return { memory: made.memory, count: e.count as Kernel['count'], gather: e.gather as Kernel['gather'], range: e.range as Kernel['range'], scratch: 0, scratchBytes: 0 };
 }
 
 /** This thread's kernel on its own memory, with room for `bytes` from 0, or null. */
@@ -188,4 +210,20 @@ export function gatherWasm(sample: Float64Array, lo: number, scale: number, size
   at.set(am);
   out.set(new Float64Array(buffer, o, out.length));
   return true;
+}
+
+/**
+ * The smallest and the largest value of a sample that are not NaN (+Infinity and -Infinity when
+ * there is none), and how many are NaN, for a sample in an arena (read where it lies): exactly
+ * what a loop keeping `v < min` and `v > max` in order finds. Null when the caller must look
+ * (not in an arena, small, or the kernel off): a copy would cost more than the pass.
+ */
+export function rangeWasm(values: Float64Array): { min: number; max: number; nan: number } | null {
+  const n = values.length;
+  if (!bucketKernel.enabled || n < MIN_VALUES) return null;
+  const k = inPlace(values, 16);
+  if (!k) return null;
+  const nan = k.range(values.byteOffset, n, k.scratch);
+  const out = new Float64Array(k.memory.buffer, k.scratch, 2);
+  return { min: out[0], max: out[1], nan };
 }

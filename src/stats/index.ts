@@ -32,3 +32,4 @@ export { KllSketch, ksFromSketch, kllMaxByteSize, KLL_DEFAULT_K, KLL_MAX_K, type
 export { mulberry32, standardNormal } from './random.js';
 export { sortFloat64 } from './sort.js';
 export { orderStatistics, bucketValues, type ValueBuckets } from './select.js';
+export { rangeWasm } from './bucket-kernel.js';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binCountsSorted } from '../../../src/stats/binning.js';
 import { mulberry32, orderStatistics, referenceBins, referenceEdges, referenceEdgesSorted, standardNormal } from '../../../src/stats/index.js';
-import { bucketKernel, countKeysWasm, gatherWasm } from '../../../src/stats/bucket-kernel.js';
+import { bucketKernel, countKeysWasm, gatherWasm, rangeWasm } from '../../../src/stats/bucket-kernel.js';
 import { bucketValues, countKeys, gatherBuckets, keyOf } from '../../../src/stats/select.js';
 import { WasmArena } from '../../../src/stats/arena.js';
 
@@ -223,6 +223,51 @@ describe('the bucket kernel reads samples in an arena where they lie, with the s
         if (name === 'normal') expect(arena.used, 'the in-place passes took their scratch from the arena').toBeGreaterThan(before + 8 * cur.length);
         // The samples themselves are untouched.
         expect(bits(placed)).toEqual(bits(plain));
+      }
+    } finally {
+      arena.release();
+    }
+  });
+});
+
+describe('the kernel\'s range pass (smallest, largest, NaN count) in an arena', () => {
+  /** The loop it replaces (NumericReference.addColumn). */
+  const loop = (v: Float64Array) => {
+    let min = Infinity;
+    let max = -Infinity;
+    let nan = 0;
+    for (const x of v) {
+      if (x !== x) nan++;
+      else {
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
+    }
+    return { min, max, nan };
+  };
+  const sign = (r: { min: number; max: number; nan: number }) => ({ ...r, min: Object.is(r.min, -0) ? '-0' : r.min, max: Object.is(r.max, -0) ? '-0' : r.max });
+  it('finds what the loop finds, signed zeros and infinities included, and only for samples in an arena', () => {
+    const r = mulberry32(5);
+    const n = 6000;
+    const cases: [string, (i: number) => number][] = [
+      ['normal with NaN', (i) => (i % 97 === 0 ? NaN : standardNormal(r))],
+      ['zeros, -0 first', (i) => (i === 0 ? -0 : i % 3 === 0 ? 0 : -0)],
+      ['zeros, +0 first', (i) => (i % 2 === 0 ? 0 : -0)],
+      ['zeros then one -0 among positives', (i) => (i < 10 ? 0 : i === 4000 ? -0 : 1 + i)],
+      ['infinities', (i) => (i === 7 ? Infinity : i === 8 ? -Infinity : r())],
+      ['all NaN', () => NaN],
+      ['only +Infinity and NaN', (i) => (i % 2 ? Infinity : NaN)],
+    ];
+    const arena = WasmArena.create()!;
+    try {
+      for (const [name, f] of cases) {
+        const plain = Float64Array.from({ length: n }, (_, i) => f(i));
+        const placed = arena.float64(n)!;
+        placed.set(plain);
+        const got = rangeWasm(placed);
+        expect(got, name).not.toBeNull();
+        expect(sign(got!), name).toEqual(sign(loop(plain)));
+        expect(rangeWasm(plain), `${name}: not in an arena`).toBeNull();
       }
     } finally {
       arena.release();
