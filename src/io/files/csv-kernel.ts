@@ -28,7 +28,7 @@
  * Set `csvKernel.enabled = false` to read without it (tests compare the two; DRIFTLINE_WASM=0
  * does the same for a whole process).
  */
-import type { WasmArena } from '../../stats/arena.js';
+import { WasmArena } from '../../stats/arena.js';
 import { compileWat, instantiate, WASM_PAGE, type WasmMemory } from '../../stats/wasm.js';
 
 export const csvKernel = { enabled: process.env.DRIFTLINE_WASM !== '0' };
@@ -258,18 +258,27 @@ export class CsvKernel {
     }
   }
 
-  /** Copies b[start..end) (whole lines: b[end − 1] is a line feed) into the kernel's memory. */
+  /**
+   * Copies b[start..end) (whole lines: b[end − 1] is a line feed) into the kernel's memory, or
+   * takes them where they lie when b is in the kernel's arena.
+   */
   load(b: Uint8Array, start: number, end: number): void {
     const n = end - start;
+    this.base = start;
+    this.length = n;
+    if (this.arena && WasmArena.holding(b) === this.arena) {
+      this.input = b.byteOffset + start;
+      return;
+    }
     if (this.arena) {
       if (n > this.inputBytes || this.bytes === null) {
         const want = Math.max(n, this.inputBytes);
         const at = this.arena.alloc(want);
         if (at < 0) throw new Error('the arena cannot hold the lines to parse');
-        this.input = at;
         this.inputBytes = want;
         this.bytes = new Uint8Array(this.memory.buffer, at, want);
       }
+      this.input = this.bytes.byteOffset;
     } else {
       if (this.out < 0) {
         // In its own memory the output area comes first (its lines, last, can grow).
@@ -280,8 +289,6 @@ export class CsvKernel {
       if (this.bytes === null || this.bytes.length < n) this.bytes = new Uint8Array(this.memory.buffer, this.input, this.memory.buffer.byteLength - this.input);
     }
     this.bytes!.set(b.subarray(start, end), 0);
-    this.base = start;
-    this.length = n;
   }
 
   /** The end (in the caller's buffer) of the lines loaded last. */

@@ -240,6 +240,16 @@ class CsvColumnReader {
     if (++this.rows === this.cap) this.grow(this.cap * 2);
   }
 
+  /**
+   * A buffer for the file's bytes: in options.arena (the kernel then parses them where they lie,
+   * see CsvKernel.load), else an ordinary one.
+   */
+  private buffer(bytes: number): Buffer {
+    const arena = this.options.arena;
+    const at = arena ? arena.alloc(bytes) : -1;
+    return at >= 0 ? Buffer.from(arena!.memory.buffer, at, bytes) : Buffer.allocUnsafe(bytes);
+  }
+
   /** A column of `n` numbers: in options.arena, or a SharedArrayBuffer when options.shared asks for one. */
   private float64(n: number): Float64Array {
     const inArena = this.options.arena?.float64(n);
@@ -416,7 +426,7 @@ class CsvColumnReader {
     } catch (err) {
       throw new FileInputError(file, `cannot read the file: ${(err as Error).message}`);
     }
-    let buf = Buffer.allocUnsafe(2 * Math.max(1, chunking.size));
+    let buf = this.buffer(2 * Math.max(1, chunking.size));
     let have = 0; // bytes carried at the front of buf: the start of an unfinished line
     let bytesRead = 0;
     let bom = true; // a byte order mark may still be at the front
@@ -425,7 +435,7 @@ class CsvColumnReader {
       for (;;) {
         const want = Math.max(1, chunking.size, have);
         if (buf.length < have + want) {
-          const b = Buffer.allocUnsafe(2 * (have + want));
+          const b = this.buffer(2 * (have + want));
           buf.copy(b, 0, 0, have);
           buf = b;
         }
