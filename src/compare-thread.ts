@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { EvaluationTask, FeatureOutcome } from './compare.js';
 import { FileInputError } from './errors.js';
 import type { ColumnData, ReadOptions, TableData } from './io/files/index.js';
+import type { ReferenceSnapshot, SnapshotData } from './detect/reference.js';
 import type { WasmArena } from './stats/arena.js';
 import type { WasmMemory } from './stats/wasm.js';
 
@@ -21,7 +22,7 @@ export interface ThreadError {
 
 export type ToWorker =
   | { type: 'read'; file: string; options: Pick<ReadOptions, 'columns' | 'kinds'>; progress: boolean; arena: WasmMemory | null }
-  | { type: 'evaluate'; task: Omit<EvaluationTask, 'refColumns' | 'curColumns'> & { refColumns: ColumnData[] }; counters: Int32Array };
+  | { type: 'evaluate'; task: Omit<EvaluationTask, 'refColumns' | 'curColumns' | 'snapshots'> & { refColumns: ColumnData[]; snapshots: [string, SnapshotData][] }; counters: Int32Array };
 export type FromWorker =
   | { type: 'progress'; bytes: number; total: number }
   | { type: 'table'; rows: number; columns: ColumnData[] }
@@ -31,6 +32,14 @@ export type FromWorker =
 /** Counters shared by the two threads while evaluating: [next feature to take, features done]. */
 export const NEXT = 0;
 export const DONE = 1;
+
+/**
+ * The feature the counter's value `c` stands for: the features whose snapshots were built ahead
+ * (the first `built`) last, so that the threads end on the cheapest ones.
+ */
+export function featureOf(c: number, built: number, n: number): number {
+  return (c + built) % n;
+}
 
 export function toThreadError(err: unknown): ThreadError {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -128,23 +137,30 @@ export class CompareThread {
   /**
    * Evaluates the task's features with evaluateFeatureAt in both threads: the worker with the
    * current file it read last (the same columns as task.curColumns, which came from it), this
-   * thread meanwhile. The features whose reference snapshots this thread built ahead
-   * (task.snapshots: the first ones) are this thread's: the shared counter starts after them.
+   * thread meanwhile, each taking the next feature from a shared counter. The features whose
+   * reference snapshots this thread built ahead (task.snapshots: the first ones) come last, the
+   * cheapest, so that the threads finish together; the worker is sent those snapshots as data
+   * (their samples are shared, not copied), and whichever thread takes a feature uses its snapshot.
    */
-  async evaluate(task: EvaluationTask, evaluateFeatureAt: (task: EvaluationTask, index: number) => FeatureOutcome, onEvaluate?: (done: number, total: number) => void): Promise<FeatureOutcome[]> {
+  async evaluate(
+    task: EvaluationTask,
+    // (passed in: this module is loaded by the worker too, which loads evaluation only once it reads)
+    { evaluateFeatureAt, snapshotData }: { evaluateFeatureAt: (task: EvaluationTask, index: number) => FeatureOutcome; snapshotData: (s: ReferenceSnapshot) => SnapshotData },
+    onEvaluate?: (done: number, total: number) => void,
+  ): Promise<FeatureOutcome[]> {
     const counters = new Int32Array(new SharedArrayBuffer(8));
-    const own = task.snapshots?.size ?? 0;
-    counters[NEXT] = own;
+    const built = task.snapshots?.size ?? 0;
     const { refColumns, curColumns, snapshots, ...rest } = task;
-    const answer = this.request({ type: 'evaluate', task: { ...rest, refColumns: [...refColumns.values()] }, counters });
+    const answer = this.request({
+      type: 'evaluate',
+      task: { ...rest, refColumns: [...refColumns.values()], snapshots: [...(snapshots ?? new Map())].map(([name, s]) => [name, snapshotData(s)]) },
+      counters,
+    });
     answer.catch(() => {}); // awaited below
     const n = task.features.length;
     const outcomes: FeatureOutcome[] = new Array(n);
-    for (let i = 0; i < own && i < n; i++) {
-      outcomes[i] = evaluateFeatureAt(task, i);
-      onEvaluate?.(Atomics.add(counters, DONE, 1) + 1, n);
-    }
-    for (let i = Atomics.add(counters, NEXT, 1); i < n; i = Atomics.add(counters, NEXT, 1)) {
+    for (let c = Atomics.add(counters, NEXT, 1); c < n; c = Atomics.add(counters, NEXT, 1)) {
+      const i = featureOf(c, built, n);
       outcomes[i] = evaluateFeatureAt(task, i);
       onEvaluate?.(Atomics.add(counters, DONE, 1) + 1, n);
     }

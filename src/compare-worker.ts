@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { FeatureOutcome } from './compare.js';
-import { DONE, NEXT, toThreadError, type FromWorker, type ToWorker } from './compare-thread.js';
+import { DONE, featureOf, NEXT, toThreadError, type FromWorker, type ToWorker } from './compare-thread.js';
 import { readTable, type TableData } from './io/files/index.js';
 import { WasmArena } from './stats/arena.js';
 
@@ -35,12 +35,15 @@ async function handle(m: ToWorker): Promise<void> {
     return;
   }
   if (!table) throw new Error('compare worker: asked to evaluate before reading the current file');
-  const { evaluateFeatureAt } = await evaluation;
-  const task = { ...m.task, refColumns: new Map(m.task.refColumns.map((c) => [c.name, c])), curColumns: new Map(table.columns) };
+  const { evaluateFeatureAt, snapshotFromData } = await evaluation;
+  const snapshots = new Map(m.task.snapshots.map(([name, d]) => [name, snapshotFromData(d)]));
+  const task = { ...m.task, refColumns: new Map(m.task.refColumns.map((c) => [c.name, c])), curColumns: new Map(table.columns), snapshots };
   table = null;
   const outcomes: [number, FeatureOutcome][] = [];
   const n = task.features.length;
-  for (let i = Atomics.add(m.counters, NEXT, 1); i < n; i = Atomics.add(m.counters, NEXT, 1)) {
+  const built = snapshots.size; // (each is deleted once used)
+  for (let c = Atomics.add(m.counters, NEXT, 1); c < n; c = Atomics.add(m.counters, NEXT, 1)) {
+    const i = featureOf(c, built, n);
     outcomes.push([i, evaluateFeatureAt(task, i)]);
     Atomics.add(m.counters, DONE, 1);
   }

@@ -26,7 +26,9 @@ import { WasmArena } from './stats/arena.js';
 import { DriftlineError, FileInputError } from './errors.js';
 import { effectiveRules, evaluateWindow, readsInOrder, scoredValue, type CurrentColumn, type FeatureResult, type Rule } from './detect/evaluate.js';
 import { alignCategories as alignCategoryCounts } from './detect/evaluate.js';
-import { ReferenceProfile, type CategoricalSnapshot, type ReferenceSnapshot } from './detect/reference.js';
+import { ReferenceProfile, snapshotData, type CategoricalSnapshot, type ReferenceSnapshot } from './detect/reference.js';
+// (for the worker thread, which loads this module to evaluate)
+export { snapshotFromData } from './detect/reference.js';
 import { defaultMetricNames, getMetric, metricsForKind, type FeatureKind } from './detect/registry.js';
 import { listColumns, readTable, type CategoricalColumnData, type ColumnData, type ColumnKind, type NumericColumnData, type TableData } from './io/files/index.js';
 import { binCounts, proportions } from './stats/index.js';
@@ -377,8 +379,8 @@ export interface EvaluationTask {
   /**
    * Reference snapshots built ahead, by feature name (this thread builds them while the worker
    * still reads the current file): features 0 to snapshots.size − 1, whose reference columns are
-   * no longer in refColumns. Only the thread that built them evaluates them (see
-   * CompareThread.evaluate); each is deleted once used.
+   * no longer in refColumns. Either thread may evaluate them (the worker is sent them as data,
+   * see CompareThread.evaluate); each is deleted once used.
    */
   readonly snapshots?: Map<string, ReferenceSnapshot>;
 }
@@ -544,7 +546,7 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
       detailed,
       snapshots: built,
     };
-    const outcomes = worker ? await worker.evaluate(task, evaluateFeatureAt, opts.onEvaluate) : evaluateAll(task, opts.onEvaluate);
+    const outcomes = worker ? await worker.evaluate(task, { evaluateFeatureAt, snapshotData }, opts.onEvaluate) : evaluateAll(task, opts.onEvaluate);
 
     const report: CompareReport = {
       reference: { rows: ref.rows },

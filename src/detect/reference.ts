@@ -272,42 +272,27 @@ export class ReferenceProfile {
     for (const f of this.features) {
       if (f.kind === 'numeric') {
         const r = this.numeric.get(f.name)!;
-        const common = { kind: 'numeric' as const, count: r.seen, missing: r.missing, min: r.min, max: r.max };
+        const common = { count: r.seen, missing: r.missing, min: r.min, max: r.max };
         if (final && !sortNow) {
           // Bins by order statistics, and the sort left for whoever needs the order (see NumericSnapshot).
           const sample = r.finalSample();
           // (min and max are the sample's own when it kept every value, which a final profile does)
           const buckets = sample.length === 0 ? null : r.seen === sample.length ? bucketValues(sample, r.min, r.max) : bucketValues(sample);
           const bins = sample.length > 0 ? referenceBins(sample, f.bins, buckets) : null;
-          let sorted: Float64Array | null = null;
-          features.set(f.name, {
+          features.set(f.name, numericFeature({
             ...common,
-            sample,
-            get sorted() {
-              return (sorted ??= sortFloat64(sample));
-            },
+            order: 'any',
+            values: sample,
             buckets,
             edges: bins ? bins.edges : new Float64Array(0),
             binProportions: bins ? proportions(bins.counts) : new Float64Array(0),
-          });
+          }));
           continue;
         }
         const sorted = final ? sortFloat64(r.finalSample()) : r.sortedSample();
         const edges = sorted.length > 0 ? referenceEdgesSorted(sorted, f.bins) : new Float64Array(0);
         const binProportions = sorted.length > 0 ? proportions(binCountsSorted(sorted, edges)) : new Float64Array(0);
-        // Buckets only for an evaluation without order (unsortedPairStats), made when first read.
-        let buckets: ValueBuckets | null | undefined;
-        features.set(f.name, {
-          ...common,
-          sample: sorted,
-          sorted,
-          get buckets() {
-            if (buckets === undefined) buckets = sorted.length > 0 ? bucketValues(sorted, sorted[0], sorted[sorted.length - 1]) : null;
-            return buckets;
-          },
-          edges,
-          binProportions,
-        });
+        features.set(f.name, numericFeature({ ...common, order: 'sorted', values: sorted, buckets: undefined, edges, binProportions }));
       } else {
         const r = this.categorical.get(f.name)!;
         features.set(f.name, { kind: 'categorical', counts: new Map(r.counts), count: r.seen, missing: r.missing });
@@ -316,4 +301,91 @@ export class ReferenceProfile {
     this.snapshotCache = { modelId: this.modelId, modelVersion: this.modelVersion, rows: this.rows, features };
     return this.snapshotCache;
   }
+}
+
+/**
+ * What a numeric feature snapshot is made of, as plain data: what snapshotData sends to another
+ * thread (structured clone: the values are not copied when they lie in shared memory), and what
+ * numericFeature makes a snapshot of.
+ *  - order 'any': `values` is the sample in any order; `sorted` sorts it in place when first read.
+ *  - order 'sorted': `values` is sorted; `buckets` (undefined: not made yet) are made when first read.
+ */
+interface NumericFeatureData {
+  readonly order: 'any' | 'sorted';
+  readonly values: Float64Array;
+  readonly buckets: ValueBuckets | null | undefined;
+  readonly edges: Float64Array;
+  readonly binProportions: Float64Array;
+  readonly count: number;
+  readonly missing: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The data each numeric feature snapshot was made of (for snapshotData), without reading its lazy parts. */
+const madeOf = new WeakMap<FeatureSnapshot, NumericFeatureData>();
+
+function numericFeature(d: NumericFeatureData): NumericSnapshot {
+  const common = { kind: 'numeric' as const, count: d.count, missing: d.missing, min: d.min, max: d.max, edges: d.edges, binProportions: d.binProportions };
+  let snapshot: NumericSnapshot;
+  if (d.order === 'any') {
+    const sample = d.values;
+    let sorted: Float64Array | null = null;
+    snapshot = {
+      ...common,
+      sample,
+      get sorted() {
+        return (sorted ??= sortFloat64(sample));
+      },
+      buckets: d.buckets ?? null,
+    };
+  } else {
+    const sorted = d.values;
+    let buckets = d.buckets;
+    snapshot = {
+      ...common,
+      sample: sorted,
+      sorted,
+      get buckets() {
+        if (buckets === undefined) buckets = sorted.length > 0 ? bucketValues(sorted, sorted[0], sorted[sorted.length - 1]) : null;
+        return buckets;
+      },
+    };
+  }
+  madeOf.set(snapshot, d);
+  return snapshot;
+}
+
+/** A reference snapshot as plain data another thread can be sent (see snapshotFromData). */
+export interface SnapshotData {
+  readonly modelId: string;
+  readonly modelVersion: string;
+  readonly rows: number;
+  readonly features: [string, NumericFeatureData | CategoricalSnapshot][];
+}
+
+/**
+ * A snapshot as plain data: the same arrays (shared, not copied, when in shared memory), its lazy
+ * parts not made. The thread it is given to must be the only one to use it from then on (reading
+ * `sorted` of an unsorted sample sorts it in place).
+ */
+export function snapshotData(s: ReferenceSnapshot): SnapshotData {
+  return {
+    modelId: s.modelId,
+    modelVersion: s.modelVersion,
+    rows: s.rows,
+    features: [...s.features].map(([name, f]) => {
+      if (f.kind === 'categorical') return [name, f];
+      const d = madeOf.get(f);
+      if (!d) throw new Error(`snapshotData: feature ${name} was not made by a ReferenceProfile`);
+      return [name, d];
+    }),
+  };
+}
+
+/** The snapshot snapshotData describes. */
+export function snapshotFromData(d: SnapshotData): ReferenceSnapshot {
+  const features = new Map<string, FeatureSnapshot>();
+  for (const [name, f] of d.features) features.set(name, 'kind' in f ? f : numericFeature(f));
+  return { modelId: d.modelId, modelVersion: d.modelVersion, rows: d.rows, features };
 }
