@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NumericReference, ReferenceProfile } from '../../../src/detect/reference.js';
+import { NumericReference, ReferenceProfile, snapshotData, snapshotFromData, type NumericSnapshot, type ReferenceSnapshot } from '../../../src/detect/reference.js';
 import { mulberry32 } from '../../../src/stats/random.js';
 
 /** A reference fed value by value, as the processor feeds training events. */
@@ -130,6 +130,44 @@ describe('NumericReference.addWeighted (a sketch window into a serving reference
       weighted.addWeighted(values, weights);
       same(weighted, oneByOne(Float64Array.from(expanded), maxRows, 5, prefix));
       expect(weighted.seen).toBe(700 + expanded.length);
+    });
+  }
+});
+
+describe('snapshotData / snapshotFromData (a snapshot sent to another thread)', () => {
+  const bits = (a: Float64Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length * 2)];
+  /** Everything a snapshot's feature holds, lazy parts included (read after the comparison of the rest). */
+  const contents = (s: ReferenceSnapshot) => [...s.features].map(([name, f]) => {
+    if (f.kind === 'categorical') return { name, ...f, counts: [...f.counts] };
+    const b = f.buckets;
+    return {
+      name, count: f.count, missing: f.missing, min: f.min, max: f.max, edges: bits(f.edges), bins: bits(f.binProportions),
+      buckets: b ? { lo: b.lo, scale: b.scale, size: b.size, start: [...b.start] } : null,
+      sorted: bits(f.sorted),
+    };
+  });
+  const r = mulberry32(8);
+  const column = (n: number) => Float64Array.from({ length: n }, (_, i) => (i % 50 === 0 ? NaN : Math.round((r() - 0.3) * 1000) / 7));
+  function profile(): ReferenceProfile {
+    const p = new ReferenceProfile('m', 'v1', [{ name: 'x', kind: 'numeric', bins: 10 }, { name: 'y', kind: 'numeric', bins: 7 }, { name: 'c', kind: 'categorical', bins: 10 }], 100_000);
+    p.numericFeature('x')!.addColumn(column(9000), true);
+    p.numericFeature('y')!.addColumn(column(5000), true);
+    for (const v of ['a', 'b', 'a', 'c']) p.categoricalFeature('c')!.add(v);
+    p.categoricalFeature('c')!.addMissing();
+    p.rowsAdded(9000);
+    return p;
+  }
+  for (const sortNow of [false, true]) {
+    it(`gives the same snapshot through structuredClone (${sortNow ? 'sorted now' : 'sample in any order'}), without making its lazy parts`, () => {
+      const original = profile().finalSnapshot({ sortNow });
+      const x = original.features.get('x') as NumericSnapshot;
+      const before = bits(x.sample);
+      const data = structuredClone(snapshotData(original));
+      // Making the data neither sorted the sample nor did anything else to it.
+      expect(bits(x.sample)).toEqual(before);
+      const copy = snapshotFromData(data);
+      expect([copy.modelId, copy.modelVersion, copy.rows]).toEqual([original.modelId, original.modelVersion, original.rows]);
+      expect(contents(copy)).toEqual(contents(original));
     });
   }
 });
