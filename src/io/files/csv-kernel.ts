@@ -260,21 +260,22 @@ export class CsvKernel {
 
   /**
    * Copies b[start..end) (whole lines: b[end − 1] is a line feed) into the kernel's memory, or
-   * takes them where they lie when b is in the kernel's arena.
+   * takes them where they lie when b is in the kernel's arena. False when its arena is full (the
+   * caller reads on without the kernel).
    */
-  load(b: Uint8Array, start: number, end: number): void {
+  load(b: Uint8Array, start: number, end: number): boolean {
     const n = end - start;
     this.base = start;
     this.length = n;
     if (this.arena && WasmArena.holding(b) === this.arena) {
       this.input = b.byteOffset + start;
-      return;
+      return true;
     }
     if (this.arena) {
       if (n > this.inputBytes || this.bytes === null) {
         const want = Math.max(n, this.inputBytes);
         const at = this.arena.alloc(want);
-        if (at < 0) throw new Error('the arena cannot hold the lines to parse');
+        if (at < 0) return false;
         this.inputBytes = want;
         this.bytes = new Uint8Array(this.memory.buffer, at, want);
       }
@@ -289,6 +290,7 @@ export class CsvKernel {
       if (this.bytes === null || this.bytes.length < n) this.bytes = new Uint8Array(this.memory.buffer, this.input, this.memory.buffer.byteLength - this.input);
     }
     this.bytes!.set(b.subarray(start, end), 0);
+    return true;
   }
 
   /** The end (in the caller's buffer) of the lines loaded last. */
@@ -299,13 +301,14 @@ export class CsvKernel {
   /**
    * Parses loaded lines from `at` (a line start in the caller's buffer, within the loaded lines)
    * on, at most `stride` of them. Returns where it stopped, in the caller's buffer; `rows` tells
-   * how many lines it parsed, whose values `column` gives.
+   * how many lines it parsed, whose values `column` gives. -1 when its arena is full (nothing
+   * parsed: the caller reads on without the kernel).
    */
   parse(at: number): number {
     if (this.out < 0) {
       // (only in an arena: in its own memory, load made it)
       this.out = this.arena!.alloc(8 * this.columns * this.stride);
-      if (this.out < 0) throw new Error('the arena cannot hold the parsed values');
+      if (this.out < 0) return -1;
     }
     return this.run(at, this.out, this.stride, this.stride);
   }

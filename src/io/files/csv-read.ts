@@ -374,7 +374,10 @@ class CsvColumnReader {
     if (!this.kernelLoaded) {
       const last = b.lastIndexOf(LF, end - 1);
       if (last < p) return p;
-      kernel.load(b, p, last + 1);
+      if (!kernel.load(b, p, last + 1)) {
+        this.kernel = null; // (its arena is full)
+        return p;
+      }
       this.kernelLoaded = true;
     }
     while (p < kernel.loadedEnd) {
@@ -384,6 +387,10 @@ class CsvColumnReader {
       const direct = this.block >= 0;
       const most = direct ? this.cap - this.rows - 1 : kernel.stride;
       const stop = direct ? kernel.parseInto(p, this.block + 8 * this.rows, this.cap, most) : kernel.parse(p);
+      if (stop < 0) {
+        this.kernel = null; // (its arena is full)
+        return p;
+      }
       const rows = kernel.rows;
       if (rows > 0) {
         if (!direct && this.rows + rows >= this.cap) this.grow(Math.max(this.cap * 2, this.rows + rows + 1));

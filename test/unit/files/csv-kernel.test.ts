@@ -278,6 +278,27 @@ describe('reading with the kernel', () => {
     }
   });
 
+  it('reads on without the arena, and then without the kernel, when the arena is full', async () => {
+    const text = `a,b,c\n${Array.from({ length: 20_000 }, (_, i) => `${(i * 0.37).toFixed(3)},${i % 11 === 0 ? '' : -i},${i}.5`).join('\n')}\n`;
+    const file = write(text);
+    const size = Buffer.byteLength(text);
+    chunking.size = 4096;
+    const plain = await outcome(readCsvTable(file, size, { columns: ['c', 'a', 'b'] }));
+    // An arena that refuses everything past `room` bytes (from its start): the kernel's tables,
+    // the buffers, the columns or its output area in turn.
+    for (const room of [0, 200, 9_000, 40_000, 300_000, 700_000]) {
+      const arena = WasmArena.create()!;
+      const take = arena.alloc.bind(arena);
+      arena.alloc = (bytes: number) => (arena.used + bytes > room ? -1 : take(bytes));
+      try {
+        expect(await outcome(readCsvTable(file, size, { columns: ['c', 'a', 'b'], arena })), `room ${room}`).toEqual(plain);
+      } finally {
+        arena.release();
+      }
+    }
+    chunking.size = 1 << 20;
+  });
+
   it('reports a bad row after many good ones at the same line as the reader without it', async () => {
     const text = `a,b\n${Array.from({ length: 3000 }, (_, i) => `${i},${i}.5`).join('\n')}\n1,2,3\n`;
     const [withKernel, without] = await threeWays(text, { columns: ['a', 'b'] }, 1 << 20);
