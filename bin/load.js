@@ -192,6 +192,8 @@ export async function ensureDist(srcDir, distDir) {
 }
 
 let tsxRegistered = false;
+/** Per tree (root): whether importSrc found dist/ usable (its modules are imported from there). */
+const checked = new Map();
 
 /**
  * Imports src/<rel>.ts (rel like 'cli/main'): its compiled dist/<rel>.js, built first when src/
@@ -200,13 +202,18 @@ let tsxRegistered = false;
 export async function importSrc(rel, root = ROOT) {
   const srcDir = join(root, 'src');
   const distDir = join(root, 'dist');
-  let compiled = process.env.DRIFTLINE_NO_DIST !== '1';
-  if (compiled) {
-    try {
-      await ensureDist(srcDir, distDir);
-    } catch {
-      compiled = false;
+  // Looked at once per process and tree: an entry point may import a few modules in turn.
+  let compiled = checked.get(root);
+  if (compiled === undefined) {
+    compiled = process.env.DRIFTLINE_NO_DIST !== '1';
+    if (compiled) {
+      try {
+        await ensureDist(srcDir, distDir);
+      } catch {
+        compiled = false;
+      }
     }
+    checked.set(root, compiled);
   }
   if (compiled) return import(pathToFileURL(join(distDir, `${rel}.js`)).href);
   if (!tsxRegistered) {

@@ -5,6 +5,9 @@
  * reference, then both evaluate features, taking the next one from a shared counter until none
  * is left. Columns go between the threads as SharedArrayBuffers: shared, never copied.
  */
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EvaluationTask, FeatureOutcome } from './compare.js';
 import { FileInputError } from './errors.js';
@@ -178,4 +181,67 @@ export class CompareThread {
     this.failure ??= new Error('compare: the worker thread was closed');
     void this.worker?.terminate();
   }
+
+  /** Whether the thread keeps the process alive (as any worker, by default) or not. */
+  keepAlive(on: boolean): void {
+    if (on) this.worker?.ref();
+    else this.worker?.unref();
+  }
+}
+
+/** Files from this size on (both together) are read and evaluated in two threads. */
+const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whether compare uses a worker thread: both files CSV (the reader that shares its columns between
+ * threads), more than one CPU, and big enough files (a thread costs some 50 to 100 ms to start),
+ * unless `parallel` says otherwise. A file that cannot be looked at counts as empty (reading it
+ * reports the error).
+ */
+export function wantsWorkerThread(reference: string, current: string, parallel?: boolean): boolean {
+  if (parallel === false || availableParallelism() < 2) return false;
+  if (extname(reference).toLowerCase() !== '.csv' || extname(current).toLowerCase() !== '.csv') return false;
+  if (parallel === true) return true;
+  const size = (f: string): number => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  };
+  return size(reference) + size(current) >= PARALLEL_MIN_BYTES;
+}
+
+/**
+ * A worker thread started ahead of compare (startEarlyThread) for these two files. A thread takes
+ * some 100 ms to boot here, and the CLI takes about as long to load compare's modules: started
+ * first, the thread boots on the other core meanwhile. One per process, taken once.
+ */
+let early: { thread: CompareThread; reference: string; current: string } | null = null;
+
+/**
+ * Starts compare's worker thread now, when compare of these files will want one. It does not keep
+ * the process alive until compare takes it (a command line that fails before that still exits).
+ */
+export function startEarlyThread(reference: string, current: string): void {
+  if (early || !wantsWorkerThread(reference, current)) return;
+  const thread = new CompareThread();
+  thread.keepAlive(false);
+  early = { thread, reference, current };
+}
+
+/**
+ * The thread startEarlyThread started for these files, or null (none, or one for other files,
+ * which is closed).
+ */
+export function takeEarlyThread(reference: string, current: string): CompareThread | null {
+  const e = early;
+  early = null;
+  if (!e) return null;
+  if (e.reference !== reference || e.current !== current) {
+    e.thread.close();
+    return null;
+  }
+  e.thread.keepAlive(true);
+  return e.thread;
 }

@@ -18,10 +18,7 @@
  * here, so each is evaluated on its own (its reference snapshot, then its windows) and the report
  * is the same, byte for byte, in one thread or two.
  */
-import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { CompareThread } from './compare-thread.js';
+import { CompareThread, takeEarlyThread, wantsWorkerThread } from './compare-thread.js';
 import { WasmArena } from './stats/arena.js';
 import { DriftlineError, FileInputError } from './errors.js';
 import { effectiveRules, evaluateWindow, readsInOrder, scoredValue, type CurrentColumn, type FeatureResult, type Rule } from './detect/evaluate.js';
@@ -456,8 +453,12 @@ async function compare(opts: CompareOptions, detailed: boolean): Promise<{ repor
     }
   }
 
-  // The worker thread starts first: it boots while this thread looks at the files' headers.
-  let worker = (await useWorkerThread(opts)) ? new CompareThread() : null;
+  // The worker thread starts first (unless the CLI started it already: cli/early.ts): it boots
+  // while this thread looks at the files' headers.
+  const ahead = takeEarlyThread(opts.reference, opts.current);
+  let worker: CompareThread | null = null;
+  if (wantsWorkerThread(opts.reference, opts.current, opts.parallel)) worker = ahead ?? new CompareThread();
+  else ahead?.close();
   // Numeric columns of both files go to one arena, where the statistics' kernels read them in
   // place (stats/arena.ts); it goes when the report is made.
   const arena = WasmArena.create();
@@ -579,22 +580,6 @@ function evaluateAll(task: EvaluationTask, onEvaluate?: (done: number, total: nu
     onEvaluate?.(i + 1, task.features.length);
     return o;
   });
-}
-
-/** Files from this size on (both together) are read and evaluated in two threads. */
-const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
-
-/**
- * Whether to use a worker thread: both files CSV (the reader that shares its columns between
- * threads), more than one CPU, and big enough files (a thread costs some 50 ms to start), unless
- * options.parallel says otherwise.
- */
-async function useWorkerThread(opts: CompareOptions): Promise<boolean> {
-  if (opts.parallel === false || availableParallelism() < 2) return false;
-  if (extname(opts.reference).toLowerCase() !== '.csv' || extname(opts.current).toLowerCase() !== '.csv') return false;
-  if (opts.parallel === true) return true;
-  const sizes = await Promise.all([opts.reference, opts.current].map((f) => stat(f).then((st) => st.size, () => 0)));
-  return sizes[0] + sizes[1] >= PARALLEL_MIN_BYTES;
 }
 
 // ------------------------------------------------------------------ the table for people

@@ -9,6 +9,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DriftlineError } from '../errors.js';
+import { commandName } from './early.js';
 
 type Register = (program: Command) => void;
 
@@ -23,9 +24,7 @@ const COMMAND_FILES: { names: string[]; load: () => Promise<Register> }[] = [
 
 /** The command files a command line needs: the one of its command, else all of them. */
 export function commandFilesFor(argv: readonly string[]): typeof COMMAND_FILES {
-  // Root options come before the command and take no value (--version, --help), so the command is
-  // the first argument that is not an option.
-  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  const name = commandName(argv);
   const one = COMMAND_FILES.find((c) => name !== undefined && c.names.includes(name));
   return one ? [one] : COMMAND_FILES;
 }
