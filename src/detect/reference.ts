@@ -310,16 +310,10 @@ export class ReferenceProfile {
  *  - order 'any': `values` is the sample in any order; `sorted` sorts it in place when first read.
  *  - order 'sorted': `values` is sorted; `buckets` (undefined: not made yet) are made when first read.
  */
-interface NumericFeatureData {
+interface NumericFeatureData extends Pick<NumericSnapshot, 'edges' | 'binProportions' | 'count' | 'missing' | 'min' | 'max'> {
   readonly order: 'any' | 'sorted';
   readonly values: Float64Array;
   readonly buckets: ValueBuckets | null | undefined;
-  readonly edges: Float64Array;
-  readonly binProportions: Float64Array;
-  readonly count: number;
-  readonly missing: number;
-  readonly min: number;
-  readonly max: number;
 }
 
 /** The data each numeric feature snapshot was made of (for snapshotData), without reading its lazy parts. */

@@ -148,29 +148,32 @@ function inPlace(values: Float64Array, bytes: number): Kernel | null {
 }
 
 /**
+ * Where a pass works: the kernel, the sample's address in its memory (where it lies, in an arena;
+ * else copied to the start of the kernel's own memory), and where `bytes` of tables for the pass
+ * go (the arena's scratch, or after the copy). Null when the kernel cannot run here.
+ */
+function placed(values: Float64Array, bytes: number): { k: Kernel; v: number; t: number } | null {
+  const k = inPlace(values, bytes);
+  if (k) return { k, v: values.byteOffset, t: k.scratch };
+  const n = values.length;
+  const own = withRoom(8 * n + bytes);
+  if (!own) return null;
+  new Float64Array(own.memory.buffer, 0, n).set(values);
+  return { k: own, v: 0, t: 8 * n };
+}
+
+/**
  * countKeys' pass: adds each value's key to counts[key] (counts of length K + 4 or more). Returns
  * the number of NaN values, or -1 when the caller must count (see the module comment).
  */
 export function countKeysWasm(values: Float64Array, lo: number, scale: number, size: number, counts: Int32Array): number {
   const n = values.length;
   if (!bucketKernel.enabled || n < MIN_VALUES) return -1;
-  // The sample where it lies (in an arena), else copied to the start of the kernel's own memory.
-  let k = inPlace(values, 4 * counts.length);
-  let v: number;
-  let c: number;
-  if (k) {
-    v = values.byteOffset;
-    c = k.scratch;
-  } else {
-    v = 0;
-    c = 8 * n;
-    k = withRoom(c + 4 * counts.length);
-    if (!k) return -1;
-    new Float64Array(k.memory.buffer, 0, n).set(values);
-  }
-  const cm = new Int32Array(k.memory.buffer, c, counts.length);
+  const p = placed(values, 4 * counts.length);
+  if (!p) return -1;
+  const cm = new Int32Array(p.k.memory.buffer, p.t, counts.length);
   cm.set(counts);
-  const nan = k.count(v, n, lo, scale, size + 2, c);
+  const nan = p.k.count(p.v, n, lo, scale, size + 2, p.t);
   counts.set(cm);
   return nan;
 }
@@ -182,25 +185,14 @@ export function countKeysWasm(values: Float64Array, lo: number, scale: number, s
 export function gatherWasm(sample: Float64Array, lo: number, scale: number, size: number, mark: Int32Array, at: Int32Array, out: Float64Array): boolean {
   const n = sample.length;
   if (!bucketKernel.enabled || n < MIN_VALUES) return false;
-  // Tables after the sample (copied to 0) or at the scratch bytes: mark, at, then out (8-aligned).
+  // Tables from offset o: mark, at, then out (8-aligned).
   const tables = (o: number): [number, number, number] => {
     const a = o + 4 * mark.length;
     return [o, a, (a + 4 * at.length + 7) & ~7];
   };
-  const bytes = tables(0)[2] + 8 * out.length;
-  let k = inPlace(sample, bytes);
-  let v: number;
-  let t: number;
-  if (k) {
-    v = sample.byteOffset;
-    t = k.scratch;
-  } else {
-    v = 0;
-    t = 8 * n;
-    k = withRoom(t + bytes);
-    if (!k) return false;
-    new Float64Array(k.memory.buffer, 0, n).set(sample);
-  }
+  const p = placed(sample, tables(0)[2] + 8 * out.length);
+  if (!p) return false;
+  const { k, v, t } = p;
   const [m, a, o] = tables(t);
   const buffer = k.memory.buffer;
   new Int32Array(buffer, m, mark.length).set(mark);
