@@ -15,14 +15,14 @@
  * copy of the memory (SharedArrayBuffer.prototype.slice) does not see the write, so it is never
  * mistaken for the arena; two threads probing at once can only miss (then the kernel copies).
  */
-import { sharedMemory, WASM_PAGE, type WasmMemory } from './wasm.js';
+import { SHARED_MAX_PAGES, sharedMemory, WASM_PAGE, type WasmMemory } from './wasm.js';
 
 /** Bytes before the first allocation: [0, 4) the next free byte, [4, 8) the probe word. */
 const HEADER = 64;
 const TOP = 0;
 const PROBE = 1;
 /** 4 GiB, in pages (32-bit WebAssembly); the last page stays unused, so offsets fit 32 bits. */
-const MAX_PAGES = 65536;
+const MAX_PAGES = SHARED_MAX_PAGES;
 const MAX_BYTES = (MAX_PAGES - 1) * WASM_PAGE;
 
 /** `arenas.enabled = false`: create() makes none (tests compare the two; DRIFTLINE_WASM=0 does the same for a process). */

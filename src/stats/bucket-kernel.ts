@@ -18,7 +18,7 @@
  * to TypeScript too: the copy and the call would cost more than they save.
  */
 import { WasmArena } from './arena.js';
-import { compileWat, instantiate, WASM_PAGE, type WasmMemory } from './wasm.js';
+import { compileWat, instantiate, memoryImport, WASM_PAGE, type WasmMemory } from './wasm.js';
 
 export const bucketKernel = { enabled: (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DRIFTLINE_WASM !== '0' };
 
@@ -30,23 +30,29 @@ const KEY = String.raw`(i32.trunc_sat_f64_s
                             (f64.const 0))
                    (local.get $last)))`;
 
-/** The kernel, on a memory of its own (`(memory 1)`) or an arena's (`(memory 1 65536 shared)`). */
+/**
+ * A loop over the $n doubles from $v (advanced as it goes; $end is set): `body` runs with each in
+ * $x, in order. The functions declare $end and $x.
+ */
+const eachValue = (body: string): string => String.raw`(local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $v) (local.get $end)))
+        (local.set $x (f64.load (local.get $v)))
+        ${body}
+        (local.set $v (i32.add (local.get $v) (i32.const 8)))
+        (br $next)))`;
+
+/** The kernel, on a memory of its own or an arena's (memoryImport). */
 const kernelText = (memory: string): string => String.raw`
 (module
   (import "env" "mem" ${memory})
   ;; counts[key] += 1 (i32 counts at $counts) for the $n doubles at $v; returns how many are NaN.
   (func (export "count") (param $v i32) (param $n i32) (param $lo f64) (param $scale f64) (param $last f64) (param $counts i32) (result i32)
     (local $end i32) (local $x f64) (local $p i32) (local $nan i32)
-    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $v) (local.get $end)))
-        (local.set $x (f64.load (local.get $v)))
-        (local.set $nan (i32.add (local.get $nan) (f64.ne (local.get $x) (local.get $x))))
+    ${eachValue(String.raw`(local.set $nan (i32.add (local.get $nan) (f64.ne (local.get $x) (local.get $x))))
         (local.set $p (i32.add (local.get $counts) (i32.shl ${KEY} (i32.const 2))))
-        (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))
-        (local.set $v (i32.add (local.get $v) (i32.const 8)))
-        (br $next)))
+        (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))`)}
     (local.get $nan))
   ;; The smallest and the largest of the $n doubles at $v that are not NaN, found as in order
   ;; \`x < lo\` and \`x > hi\` find them from +Infinity and -Infinity, to $out and $out + 8;
@@ -55,16 +61,9 @@ const kernelText = (memory: string): string => String.raw`
     (local $end i32) (local $x f64) (local $lo f64) (local $hi f64) (local $nan i32)
     (local.set $lo (f64.const Infinity))
     (local.set $hi (f64.const -Infinity))
-    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $v) (local.get $end)))
-        (local.set $x (f64.load (local.get $v)))
-        (local.set $nan (i32.add (local.get $nan) (f64.ne (local.get $x) (local.get $x))))
+    ${eachValue(String.raw`(local.set $nan (i32.add (local.get $nan) (f64.ne (local.get $x) (local.get $x))))
         (local.set $lo (select (local.get $x) (local.get $lo) (f64.lt (local.get $x) (local.get $lo))))
-        (local.set $hi (select (local.get $x) (local.get $hi) (f64.gt (local.get $x) (local.get $hi))))
-        (local.set $v (i32.add (local.get $v) (i32.const 8)))
-        (br $next)))
+        (local.set $hi (select (local.get $x) (local.get $hi) (f64.gt (local.get $x) (local.get $hi))))`)}
     (f64.store (local.get $out) (local.get $lo))
     (f64.store offset=8 (local.get $out) (local.get $hi))
     (local.get $nan))
@@ -74,20 +73,13 @@ const kernelText = (memory: string): string => String.raw`
   (func (export "gather") (param $v i32) (param $n i32) (param $lo f64) (param $scale f64) (param $last f64)
         (param $mark i32) (param $at i32) (param $out i32) (param $total i32)
     (local $end i32) (local $x f64) (local $t i32) (local $p i32)
-    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $v) (local.get $end)))
-        (local.set $x (f64.load (local.get $v)))
-        (local.set $t (i32.load (i32.add (local.get $mark) (i32.shl ${KEY} (i32.const 2)))))
+    ${eachValue(String.raw`(local.set $t (i32.load (i32.add (local.get $mark) (i32.shl ${KEY} (i32.const 2)))))
         (if (local.get $t)
           (then
             (local.set $p (i32.add (local.get $at) (i32.shl (local.get $t) (i32.const 2))))
             (if (i32.lt_u (i32.load (local.get $p)) (local.get $total))
               (then (f64.store (i32.add (local.get $out) (i32.shl (i32.load (local.get $p)) (i32.const 3))) (local.get $x))))
-            (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))))
-        (local.set $v (i32.add (local.get $v) (i32.const 8)))
-        (br $next))))
+            (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))))`)})
 )`;
 
 /**
@@ -104,7 +96,6 @@ interface Kernel {
   scratchBytes: number;
 }
 let kernel: Kernel | null | undefined;
-let sharedModule: object | null | undefined;
 const inArena = new WeakMap<WasmArena, Kernel | null>();
 
 function make(module: object, memory: number | WasmMemory): Kernel {
@@ -116,7 +107,7 @@ function make(module: object, memory: number | WasmMemory): Kernel {
 /** This thread's kernel on its own memory, with room for `bytes` from 0, or null. */
 function withRoom(bytes: number): Kernel | null {
   if (kernel === undefined) {
-    const module = compileWat(kernelText('(memory 1)'));
+    const module = compileWat(kernelText(memoryImport(false)));
     kernel = module === null ? null : make(module, 1);
   }
   const k = kernel;
@@ -132,8 +123,8 @@ function inPlace(values: Float64Array, bytes: number): Kernel | null {
   if (!arena) return null;
   let k = inArena.get(arena);
   if (k === undefined) {
-    if (sharedModule === undefined) sharedModule = compileWat(kernelText('(memory 1 65536 shared)'));
-    k = sharedModule === null ? null : make(sharedModule, arena.memory);
+    const module = compileWat(kernelText(memoryImport(true)));
+    k = module === null ? null : make(module, arena.memory);
     inArena.set(arena, k);
   }
   if (!k) return null;

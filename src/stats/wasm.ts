@@ -147,6 +147,15 @@ class FuncWriter {
     private readonly funcs: Map<string, number>,
   ) {}
 
+  /** An instruction on a $name (its first argument) of `names`: its operands, the opcode, the index. */
+  private named(names: Map<string, number>, what: string, args: Sexp[], out: number[], opcode: number): void {
+    const name = args.shift() as string;
+    const index = names.get(name);
+    if (index === undefined) throw new Error(`wat: unknown ${what} ${name}`);
+    for (const a of args) this.instr(a, out);
+    out.push(opcode, ...uleb(index));
+  }
+
   instr(e: Sexp, out: number[]): void {
     if (!Array.isArray(e)) throw new Error(`wat: expected an instruction in parentheses, got "${e}"`);
     const op = e[0] as string;
@@ -190,31 +199,16 @@ class FuncWriter {
       }
       case 'local.get':
       case 'local.set':
-      case 'local.tee': {
-        const name = args.shift() as string;
-        const index = this.locals.get(name);
-        if (index === undefined) throw new Error(`wat: unknown local ${name}`);
-        for (const a of args) this.instr(a, out);
-        out.push({ 'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22 }[op], ...uleb(index));
+      case 'local.tee':
+        this.named(this.locals, 'local', args, out, { 'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22 }[op]);
         return;
-      }
       case 'global.get':
-      case 'global.set': {
-        const name = args.shift() as string;
-        const index = this.globals.get(name);
-        if (index === undefined) throw new Error(`wat: unknown global ${name}`);
-        for (const a of args) this.instr(a, out);
-        out.push(op === 'global.get' ? 0x23 : 0x24, ...uleb(index));
+      case 'global.set':
+        this.named(this.globals, 'global', args, out, op === 'global.get' ? 0x23 : 0x24);
         return;
-      }
-      case 'call': {
-        const name = args.shift() as string;
-        const index = this.funcs.get(name);
-        if (index === undefined) throw new Error(`wat: unknown function ${name}`);
-        for (const a of args) this.instr(a, out);
-        out.push(0x10, ...uleb(index));
+      case 'call':
+        this.named(this.funcs, 'function', args, out, 0x10);
         return;
-      }
       case 'i32.const':
         out.push(0x41, ...sleb(BigInt(int(args[0] as string))));
         return;
@@ -325,16 +319,31 @@ const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
 /** Bytes in a page of WebAssembly memory. */
 export const WASM_PAGE = 65536;
 
+/** Pages a shared memory may grow to: 4 GiB, all that 32-bit WebAssembly addresses (arena.ts). */
+export const SHARED_MAX_PAGES = 65536;
+
+/** How a kernel's text imports its memory: a memory of its own, or a shared one (an arena's). */
+export function memoryImport(shared: boolean): string {
+  return shared ? `(memory 1 ${SHARED_MAX_PAGES} shared)` : '(memory 1)';
+}
+
+const compiled = new Map<string, object | null>();
+
 /**
- * The module of a kernel's text, compiled; null when this runtime has no WebAssembly or cannot
- * compile it (the kernels then leave their work to TypeScript).
+ * The module of a kernel's text, compiled once per thread; null when this runtime has no
+ * WebAssembly or cannot compile it (the kernels then leave their work to TypeScript).
  */
 export function compileWat(text: string): object | null {
-  try {
-    return wasmApi ? new wasmApi.Module(assembleWat(text)) : null;
-  } catch {
-    return null;
+  let module = compiled.get(text);
+  if (module === undefined) {
+    try {
+      module = wasmApi ? new wasmApi.Module(assembleWat(text)) : null;
+    } catch {
+      module = null;
+    }
+    compiled.set(text, module);
   }
+  return module;
 }
 
 /**

@@ -29,11 +29,11 @@
  * does the same for a whole process).
  */
 import { WasmArena } from '../../stats/arena.js';
-import { compileWat, instantiate, WASM_PAGE, type WasmMemory } from '../../stats/wasm.js';
+import { compileWat, instantiate, memoryImport, WASM_PAGE, type WasmMemory } from '../../stats/wasm.js';
 
 export const csvKernel = { enabled: process.env.DRIFTLINE_WASM !== '0' };
 
-/** The kernel, on a memory of its own (`(memory 1)`) or an arena's (`(memory 1 65536 shared)`). */
+/** The kernel, on a memory of its own or an arena's (memoryImport). */
 const kernelText = (memory: string): string => String.raw`
 (module
   (import "env" "mem" ${memory})
@@ -161,18 +161,6 @@ const kernelText = (memory: string): string => String.raw`
 /** Rows a call parses at most; with the columns they fix the size of the output area. */
 const OUTPUT_BYTES = 4 << 20;
 
-const compiled = new Map<string, object | null>();
-
-/** The compiled kernel for a memory import, once per thread; null when this runtime cannot compile it. */
-function kernelModule(memory: string): object | null {
-  let m = compiled.get(memory);
-  if (m === undefined) {
-    m = compileWat(kernelText(memory));
-    compiled.set(memory, m);
-  }
-  return m;
-}
-
 /**
  * One reader's instance of the kernel: for a header of `slots.length` fields, where slots[f] is
  * the column of field f (0 to columns − 1) or -1.
@@ -213,11 +201,11 @@ export class CsvKernel {
   static create(slots: Int32Array, columns: number, arena?: WasmArena | null): CsvKernel | null {
     if (!csvKernel.enabled || columns === 0) return null;
     if (arena) {
-      const module = kernelModule('(memory 1 65536 shared)');
+      const module = compileWat(kernelText(memoryImport(true)));
       const tables = arena.alloc(CsvKernel.tableBytes(slots.length, columns));
       if (module && tables >= 0) return new CsvKernel(module, slots, columns, arena, tables);
     }
-    const module = kernelModule('(memory 1)');
+    const module = compileWat(kernelText(memoryImport(false)));
     return module ? new CsvKernel(module, slots, columns, null, 0) : null;
   }
 
